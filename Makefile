@@ -1,0 +1,223 @@
+# Bastion build.
+#
+#   make            build build/bastion.elf, build/bastion.igvm and the host tools
+#   make run        build and boot Bastion in QEMU (serial on stdio; Ctrl-A X quits)
+#   make test       host unit tests, in-kernel tests in QEMU, script tests; last line is
+#                   "N passed, N failed"
+#   make DEBUG=1 …  the same with a debug build in build/debug/
+#   make clean
+#
+# `make`, `make run` and `make test` first run scripts/deps, which installs missing Debian
+# packages (as root) and does nothing when everything is present.
+
+# ---- Section 1: configuration ---------------------------------------------------------------
+DEBUG ?= 0
+MEM ?= 512
+SMP ?= 1
+CC ?= gcc
+HOSTCC ?= gcc
+LD ?= ld
+NASM ?= nasm
+NM ?= nm
+QEMU ?= qemu-system-x86_64
+
+ifeq ($(DEBUG),1)
+O ?= build/debug
+LOG_LEVEL ?= LOG_LEVEL_VERBOSE
+KOPT := -Og
+KDEFS := -DCONFIG_DEBUG=1
+else ifeq ($(DEBUG),0)
+O ?= build
+LOG_LEVEL ?= LOG_LEVEL_INFO
+KOPT := -O2
+KDEFS :=
+else
+$(error DEBUG must be 0 or 1, not '$(DEBUG)')
+endif
+
+# V=1 prints every command.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-8s %s\n' $(1) $(2)
+endif
+
+ifeq ($(CC),cc)
+CC := gcc
+endif
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
+
+# ---- Section 2: module fragments --------------------------------------------------------------
+include arch/x86/module.mk
+include kernel/module.mk
+-include igvm/module.mk
+include tests/module.mk
+
+# ---- Section 3: flags ---------------------------------------------------------------------------
+WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wvla \
+	-Wimplicit-fallthrough -Wformat=2 -Wundef
+KCFLAGS := -std=gnu11 $(KOPT) -g $(WARN) $(KDEFS) -DLOG_LEVEL=$(LOG_LEVEL) \
+	-DBASTION_VERSION='"$(VERSION) ($(GIT_REV))"' \
+	-ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-strict-aliasing -fno-common \
+	-fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables \
+	-fstack-protector-strong -mstack-protector-guard=global -fcf-protection=none \
+	-I. -MMD -MP
+KNASMFLAGS := -f elf64 -w+error -I./
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-dynamic-linker \
+	--build-id=none -T $(O)/linker.ld
+HOSTCFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -MMD -MP
+HOSTTEST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -MMD -MP -DBASTION_HOST \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# ---- Section 4: kernel images ------------------------------------------------------------------
+# Two images from the same sources: the production image, and the test image which is built
+# with CONFIG_KTEST and links the in-kernel tests. The production image contains no test code.
+PROD_OBJS := $(addprefix $(O)/prod/,$(KERNEL_C_SRCS:.c=.o) $(KERNEL_ASM_SRCS:.asm=.o))
+TEST_OBJS := $(addprefix $(O)/test/,$(KERNEL_C_SRCS:.c=.o) $(KERNEL_ASM_SRCS:.asm=.o) \
+	$(KTEST_KERNEL_SRCS:.c=.o))
+
+TOOLS := $(O)/tools/igvmbuild $(O)/tools/igvmdump $(O)/tools/igvmload \
+	$(O)/tools/qemu_reset_rom.bin
+
+.PHONY: all build run test test-build deps clean check-host-tests
+.DEFAULT_GOAL := all
+
+all: deps
+	@$(MAKE) --no-print-directory build
+
+deps:
+	@scripts/deps
+
+build: $(O)/bastion.elf $(O)/bastion.igvm $(TOOLS)
+
+test-build: build $(O)/test/bastion-test.igvm $(O)/host/host_tests
+
+run: deps
+	@$(MAKE) --no-print-directory build
+	scripts/qemu-run.sh --mem $(MEM) --smp $(SMP) $(O)/bastion.igvm
+
+test: deps
+	@$(MAKE) --no-print-directory test-build
+	tests/run-all.sh $(O)
+
+$(O)/linker.ld: linker.ld kernel/image_layout.h
+	@mkdir -p $(@D)
+	$(call say,CPP,$@)
+	$(Q)$(CC) -E -P -x c -undef -I. $< -o $@
+
+$(O)/prod/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(O)/test/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(KCFLAGS) -DCONFIG_KTEST=1 -c $< -o $@
+
+$(O)/prod/%.o: %.asm
+	@mkdir -p $(@D)
+	$(call say,NASM,$@)
+	$(Q)$(NASM) $(KNASMFLAGS) -MD $(@:.o=.d) -MP -o $@ $<
+
+$(O)/test/%.o: %.asm
+	@mkdir -p $(@D)
+	$(call say,NASM,$@)
+	$(Q)$(NASM) $(KNASMFLAGS) -MD $(@:.o=.d) -MP -o $@ $<
+
+# Linking with a symbol table takes two passes: link with an empty table, generate the table
+# from that ELF, link again. The table lives after .rodata, so code addresses cannot move;
+# the final check proves it by regenerating the table from the final ELF.
+# $(1) = prod|test, $(2) = output ELF
+define kernel_link
+$(O)/$(1)/ksyms_empty.c:
+	@mkdir -p $$(@D)
+	$$(Q)scripts/gen-ksyms.sh < /dev/null > $$@
+
+$(O)/$(1)/ksyms_%.o: $(O)/$(1)/ksyms_%.c
+	$$(call say,CC,$$@)
+	$$(Q)$$(CC) $$(KCFLAGS) -c $$< -o $$@
+
+$(O)/$(1)/stage1.elf: $$($(2)_OBJS) $(O)/$(1)/ksyms_empty.o $(O)/linker.ld
+	$$(call say,LD,$$@)
+	$$(Q)$$(LD) $$(KLDFLAGS) -o $$@ $$($(2)_OBJS) $(O)/$(1)/ksyms_empty.o
+
+$(O)/$(1)/ksyms_table.c: $(O)/$(1)/stage1.elf scripts/gen-ksyms.sh
+	$$(call say,KSYMS,$$@)
+	$$(Q)$$(NM) -n --defined-only $$< | scripts/gen-ksyms.sh > $$@
+
+$(3): $$($(2)_OBJS) $(O)/$(1)/ksyms_table.o $(O)/linker.ld
+	$$(call say,LD,$$@)
+	$$(Q)$$(LD) $$(KLDFLAGS) -o $$@ $$($(2)_OBJS) $(O)/$(1)/ksyms_table.o
+	$$(Q)$$(NM) -n --defined-only $$@ | scripts/gen-ksyms.sh | cmp -s - $(O)/$(1)/ksyms_table.c || \
+		{ echo "ksyms: code moved between link passes ($$@)"; rm -f $$@; exit 1; }
+endef
+
+$(eval $(call kernel_link,prod,PROD,$(O)/bastion.elf))
+$(eval $(call kernel_link,test,TEST,$(O)/test/bastion-test.elf))
+
+$(O)/bastion.igvm: $(O)/bastion.elf $(O)/tools/igvmbuild
+	$(call say,IGVM,$@)
+	$(Q)$(O)/tools/igvmbuild --elf $< -o $@
+
+$(O)/test/bastion-test.igvm: $(O)/test/bastion-test.elf $(O)/tools/igvmbuild
+	$(call say,IGVM,$@)
+	$(Q)$(O)/tools/igvmbuild --elf $< -o $@
+
+# ---- Section 5: host tools and host tests ------------------------------------------------------
+$(O)/hostobj/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,HOSTCC,$@)
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) -c $< -o $@
+
+$(O)/hosttest/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,HOSTCC,$@)
+	$(Q)$(HOSTCC) $(HOSTTEST_CFLAGS) -c $< -o $@
+
+IGVM_LIB_OBJS := $(addprefix $(O)/hostobj/,$(IGVM_LIB_SRCS:.c=.o))
+
+$(O)/tools/igvmbuild: $(IGVM_LIB_OBJS) $(addprefix $(O)/hostobj/,$(IGVMBUILD_SRCS:.c=.o))
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) -o $@ $^
+
+$(O)/tools/igvmdump: $(IGVM_LIB_OBJS) $(addprefix $(O)/hostobj/,$(IGVMDUMP_SRCS:.c=.o))
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) -o $@ $^
+
+$(O)/tools/igvmload: $(IGVM_LIB_OBJS) $(addprefix $(O)/hostobj/,$(IGVMLOAD_SRCS:.c=.o))
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) -o $@ $^
+
+$(O)/tools/qemu_reset_rom.bin: arch/x86/qemu_reset_rom.asm
+	@mkdir -p $(@D)
+	$(call say,NASM,$@)
+	$(Q)$(NASM) -f bin -w+error -o $@ $<
+
+# The sanitized igvmdump used by the CLI test (tests/igvm_cli_test.sh).
+$(O)/hosttest/tools/igvmdump: $(addprefix $(O)/hosttest/,$(IGVM_LIB_SRCS:.c=.o) $(IGVMDUMP_SRCS:.c=.o))
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) $(HOSTTEST_CFLAGS) -o $@ $^
+
+HOST_TEST_ALL := $(sort $(HOST_TEST_SRCS) $(HOST_PORTABLE_SRCS) $(IGVM_LIB_SRCS)) \
+	tests/ktest/ktest.c tests/host/host_main.c
+
+$(O)/host/host_tests: $(addprefix $(O)/hosttest/,$(HOST_TEST_ALL:.c=.o)) $(O)/hosttest/tools/igvmdump
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) $(HOSTTEST_CFLAGS) -o $@ $(addprefix $(O)/hosttest/,$(HOST_TEST_ALL:.c=.o))
+
+clean:
+	rm -rf build
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

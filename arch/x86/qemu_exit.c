@@ -1,0 +1,11 @@
+#include "arch/x86/qemu_exit.h"
+
+#include "arch/x86/cpu.h"
+#include "kernel/image_layout.h"
+
+void arch_qemu_exit(bool success)
+{
+	cpu_outl(BASTION_QEMU_EXIT_PORT,
+		 success ? BASTION_QEMU_EXIT_SUCCESS : BASTION_QEMU_EXIT_FAILURE);
+	cpu_halt_forever();
+}

@@ -1,0 +1,14 @@
+/*
+ * Ending the VM. On QEMU the isa-debug-exit device (port BASTION_QEMU_EXIT_PORT) turns a
+ * write into QEMU's exit status, which is how tests and `make run` see success or failure.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+/*
+ * Asks QEMU to exit with status 33 (success) or 35 (failure). If no isa-debug-exit device is
+ * present (the write is ignored) the CPU halts forever with interrupts off.
+ * Assumes the native platform: port I/O raises #VC under SNP.
+ */
+__attribute__((noreturn)) void arch_qemu_exit(bool success);

@@ -1,0 +1,42 @@
+/*
+ * Where the linker put Bastion (symbols defined in linker.ld). Read them only through these
+ * helpers so the rest of the kernel never declares linker symbols itself.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "kernel/image_layout.h"
+
+extern char __image_start[];
+extern char __image_end[];
+extern char __text_start[];
+extern char __text_end[];
+
+/* Virtual addresses of the loaded image (entry stub excluded: it runs before paging). */
+static inline uint64_t layout_text_start(void)
+{
+	return (uint64_t)(uintptr_t)__text_start;
+}
+
+static inline uint64_t layout_text_end(void)
+{
+	return (uint64_t)(uintptr_t)__text_end;
+}
+
+/* Guest-physical address of a kernel virtual address inside Bastion's region. */
+static inline uint64_t layout_virt_to_gpa(uint64_t va)
+{
+	return va - BASTION_VIRT_BASE + BASTION_REGION_GPA;
+}
+
+/* GPA range of the loaded image, from the entry stub to the end of .bss. */
+static inline uint64_t layout_image_gpa_start(void)
+{
+	return (uint64_t)(uintptr_t)__image_start;
+}
+
+static inline uint64_t layout_image_gpa_end(void)
+{
+	return layout_virt_to_gpa((uint64_t)(uintptr_t)__image_end);
+}

@@ -1,0 +1,82 @@
+/*
+ * kmain(): Bastion's boot sequence, one init call per line, in order.
+ *
+ * Entered from arch/x86/entry.asm on the boot stack, in long mode on the boot page tables,
+ * with the IGVM platform type the VP context passed in EAX.
+ */
+#include <stdint.h>
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/cpu_tables.h"
+#include "kernel/boot_params.h"
+#include "kernel/console.h"
+#include "kernel/image_layout.h"
+#include "kernel/layout.h"
+#include "kernel/log.h"
+#include "kernel/main.h"
+#include "kernel/version.h"
+
+#ifdef CONFIG_KTEST
+#include "tests/ktest/ktest_kernel.h"
+#endif
+
+static const char *platform_name(uint32_t platform_type)
+{
+	switch (platform_type) {
+	case BASTION_PLATFORM_NATIVE:
+		return "native (AMD-V nested paging)";
+	case BASTION_PLATFORM_SNP:
+		return "snp (AMD SEV-SNP, VMPL0)";
+	default:
+		return NULL;
+	}
+}
+
+static void log_memory_map(void)
+{
+	const struct boot_memmap *map = boot_params_memmap();
+
+	LOG_INFO("memory map: %zu entries from the IGVM parameter page", map->count);
+	for (size_t i = 0; i < map->count; i++) {
+		const struct boot_mem_range *r = &map->ranges[i];
+
+		LOG_INFO("  [0x%012lx-0x%012lx] %-8s %lu MiB", r->base, r->base + r->size - 1,
+			 boot_mem_type_name(r->type), r->size >> 20);
+	}
+}
+
+static void log_region(void)
+{
+	LOG_INFO("region: 0x%08x-0x%08x (%u MiB), image 0x%08lx-0x%08lx, mapped at 0x%lx",
+		 BASTION_REGION_GPA, BASTION_REGION_GPA + BASTION_REGION_SIZE - 1,
+		 BASTION_REGION_SIZE >> 20, layout_image_gpa_start(), layout_image_gpa_end() - 1,
+		 (uint64_t)BASTION_VIRT_BASE);
+}
+
+void kmain(uint32_t platform_type)
+{
+	const char *platform = platform_name(platform_type);
+
+	console_init();         /* COM1: everything after this can log */
+	LOG_INFO("Bastion SVSM %s (%s build)", BASTION_VERSION, BASTION_BUILD_KIND);
+	cpu_tables_init();      /* GDT, TSS with IST stacks, IDT: faults are reported from here on */
+	if (platform == NULL) {
+		LOG_ERROR("unknown platform type %u in the VP context", platform_type);
+		kmain_halt();
+	}
+	LOG_INFO("platform: %s", platform);
+	boot_params_init();     /* memory map and vCPU count from the IGVM parameter pages */
+	log_memory_map();
+	log_region();
+	LOG_INFO("vcpus: %u", boot_params_vcpu_count());
+	LOG_INFO("ready");
+#ifdef CONFIG_KTEST
+	ktest_kernel_main();    /* test image: run the in-kernel tests, exit QEMU with the verdict */
+#endif
+	kmain_halt();           /* nothing to serve yet: idle */
+}
+
+void kmain_halt(void)
+{
+	cpu_halt_forever();
+}

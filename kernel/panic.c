@@ -1,0 +1,37 @@
+#include "kernel/panic.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/qemu_exit.h"
+#include "kernel/backtrace.h"
+#include "kernel/console.h"
+
+void panic(const char *fmt, ...)
+{
+	static bool panicking;
+	va_list ap;
+
+	cpu_irq_disable();
+	if (panicking) {
+		console_printf("bastion: PANIC while panicking\n");
+		panic_terminate();
+	}
+	panicking = true;
+	console_printf("bastion: PANIC: ");
+	va_start(ap, fmt);
+	console_vprintf(fmt, ap);
+	va_end(ap);
+	console_putc('\n');
+	/* Frame #0 is panic()'s caller; its frame pointer is the one saved in our frame. */
+	backtrace_print((uint64_t)(uintptr_t)__builtin_return_address(0),
+			*(const uint64_t *)__builtin_frame_address(0));
+	panic_terminate();
+}
+
+void panic_terminate(void)
+{
+	/* No secrets exist yet; the vTPM and attestation code will register wipes here. */
+	arch_qemu_exit(false);
+}

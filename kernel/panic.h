@@ -1,0 +1,11 @@
+/*
+ * panic(): Bastion found one of its own invariants broken. It prints the reason and a
+ * backtrace, wipes secrets, and terminates the VM (QEMU: isa-debug-exit failure status).
+ * Never use it for conditions a guest or the hypervisor can cause: those are error returns.
+ */
+#pragma once
+
+__attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
+
+/* The last step of panic() and fatal exceptions: wipe secrets, end the VM. No printing. */
+__attribute__((noreturn)) void panic_terminate(void);
