@@ -54,7 +54,7 @@ GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
 # ---- Section 2: module fragments --------------------------------------------------------------
 include arch/x86/module.mk
 include kernel/module.mk
--include igvm/module.mk
+include igvm/module.mk
 include tests/module.mk
 
 # ---- Section 3: flags ---------------------------------------------------------------------------

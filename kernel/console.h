@@ -11,5 +11,5 @@
 void console_init(void);
 void console_putc(char c);
 void console_write(const char *s, size_t len);
-void console_vprintf(const char *fmt, va_list ap);
+void console_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,8 +10,8 @@ out=$(mktemp "${TMPDIR:-/tmp}/bastion-ktest.XXXXXX")
 trap 'rm -f "$out"' EXIT
 
 "$here/../scripts/qemu-run.sh" --tools "$O/tools" --test --timeout 120 \
-	"$O/test/bastion-test.igvm" >"$out" 2>&1
-status=$?
+	"$O/test/bastion-test.igvm" 2>&1 | tr -d '\r' >"$out"
+status=${PIPESTATUS[0]}
 cat "$out"
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 if [ -z "$summary" ]; then

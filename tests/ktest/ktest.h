@@ -54,7 +54,7 @@ struct ktest_result {
 #define KTEST_EXPLICIT(suite_, name_) KTEST_DEFINE(suite_, name_, KTEST_F_EXPLICIT)
 
 /* Provided by the environment (host or kernel): print formatted text, no newline added. */
-void ktest_vprint(const char *fmt, va_list ap);
+void ktest_vprint(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 void ktest_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Marks the running test failed and prints "  FAIL file:line: message". */
