@@ -25,7 +25,7 @@ ifeq ($(DEBUG),1)
 O ?= build/debug
 LOG_LEVEL ?= LOG_LEVEL_VERBOSE
 KOPT := -Og
-KDEFS := -DCONFIG_DEBUG=1
+KDEFS := -DCONFIG_DEBUG=1 -DCONFIG_FAULT_INJECT=1
 else ifeq ($(DEBUG),0)
 O ?= build
 LOG_LEVEL ?= LOG_LEVEL_INFO
@@ -54,6 +54,7 @@ GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
 # ---- Section 2: module fragments --------------------------------------------------------------
 include arch/x86/module.mk
 include kernel/module.mk
+include mm/module.mk
 include igvm/module.mk
 include tests/module.mk
 
@@ -73,6 +74,7 @@ KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-dynami
 	--build-id=none -T $(O)/linker.ld
 HOSTCFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -MMD -MP
 HOSTTEST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -MMD -MP -DBASTION_HOST \
+	-DCONFIG_DEBUG=1 -DCONFIG_FAULT_INJECT=1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # ---- Section 4: kernel images ------------------------------------------------------------------
@@ -85,7 +87,7 @@ TEST_OBJS := $(addprefix $(O)/test/,$(KERNEL_C_SRCS:.c=.o) $(KERNEL_ASM_SRCS:.as
 TOOLS := $(O)/tools/igvmbuild $(O)/tools/igvmdump $(O)/tools/igvmload \
 	$(O)/tools/qemu_reset_rom.bin
 
-.PHONY: all build run test test-build deps clean check-host-tests
+.PHONY: all build run test test-build deps clean bench
 .DEFAULT_GOAL := all
 
 all: deps
@@ -119,7 +121,7 @@ $(O)/prod/%.o: %.c
 $(O)/test/%.o: %.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(KCFLAGS) -DCONFIG_KTEST=1 -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) -DCONFIG_KTEST=1 -DCONFIG_FAULT_INJECT=1 -c $< -o $@
 
 $(O)/prod/%.o: %.asm
 	@mkdir -p $(@D)
@@ -216,6 +218,24 @@ $(O)/host/host_tests: $(addprefix $(O)/hosttest/,$(HOST_TEST_ALL:.c=.o)) $(O)/ho
 	@mkdir -p $(@D)
 	$(call say,HOSTLD,$@)
 	$(Q)$(HOSTCC) $(HOSTTEST_CFLAGS) -o $@ $(addprefix $(O)/hosttest/,$(HOST_TEST_ALL:.c=.o))
+
+# ---- Section 6: benchmarks (not part of make test: numbers, not verdicts) ------------------------
+BENCH_CFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -MMD -MP -DBASTION_HOST
+BENCH_ALL := $(sort $(BENCH_SRCS) $(BENCH_PORTABLE_SRCS))
+
+$(O)/benchobj/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,HOSTCC,$@)
+	$(Q)$(HOSTCC) $(BENCH_CFLAGS) -c $< -o $@
+
+$(O)/bench/mm_bench: $(addprefix $(O)/benchobj/,$(BENCH_ALL:.c=.o))
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) -o $@ $^
+
+bench: deps
+	@$(MAKE) --no-print-directory $(O)/bench/mm_bench
+	$(O)/bench/mm_bench
 
 clean:
 	rm -rf build

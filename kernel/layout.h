@@ -12,6 +12,11 @@ extern char __image_start[];
 extern char __image_end[];
 extern char __text_start[];
 extern char __text_end[];
+extern char __rodata_start[];
+extern char __rodata_end[];
+extern char __data_start[];
+extern char boot_stack_bottom[];
+extern char boot_stack_top[];
 
 /* Virtual addresses of the loaded image (entry stub excluded: it runs before paging). */
 static inline uint64_t layout_text_start(void)
@@ -22,6 +27,37 @@ static inline uint64_t layout_text_start(void)
 static inline uint64_t layout_text_end(void)
 {
 	return (uint64_t)(uintptr_t)__text_end;
+}
+
+/* The image's sections as [start, end) virtual ranges (ends not page aligned). */
+static inline uint64_t layout_rodata_start(void)
+{
+	return (uint64_t)(uintptr_t)__rodata_start;
+}
+
+static inline uint64_t layout_rodata_end(void)
+{
+	return (uint64_t)(uintptr_t)__rodata_end;
+}
+
+static inline uint64_t layout_data_start(void)
+{
+	return (uint64_t)(uintptr_t)__data_start;
+}
+
+static inline uint64_t layout_image_end(void)
+{
+	return (uint64_t)(uintptr_t)__image_end;
+}
+
+static inline uint64_t layout_boot_stack_bottom(void)
+{
+	return (uint64_t)(uintptr_t)boot_stack_bottom;
+}
+
+static inline uint64_t layout_boot_stack_top(void)
+{
+	return (uint64_t)(uintptr_t)boot_stack_top;
 }
 
 /* Guest-physical address of a kernel virtual address inside Bastion's region. */

@@ -15,6 +15,7 @@
 #include "kernel/log.h"
 #include "kernel/main.h"
 #include "kernel/version.h"
+#include "mm/mm.h"
 
 #ifdef CONFIG_KTEST
 #include "tests/ktest/ktest_kernel.h"
@@ -68,6 +69,7 @@ void kmain(uint32_t platform_type)
 	boot_params_init();     /* memory map and vCPU count from the IGVM parameter pages */
 	log_memory_map();
 	log_region();
+	mm_init(platform_type, boot_params_memmap()); /* page pool, heap, W^X tables, ledger */
 	LOG_INFO("vcpus: %u", boot_params_vcpu_count());
 	LOG_INFO("ready");
 #ifdef CONFIG_KTEST

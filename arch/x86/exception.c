@@ -4,6 +4,7 @@
 #include "arch/x86/exception.h"
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/extable.h"
 #include "kernel/backtrace.h"
 #include "kernel/console.h"
 #include "kernel/ksyms.h"
@@ -96,6 +97,9 @@ void arch_exception_dispatch(struct trap_frame *frame)
 {
 	static int depth;
 
+	if (extable_fixup(frame)) {
+		return; /* an expected fault: the faulting function returns an error */
+	}
 	depth++;
 	if (depth > 1) {
 		/* Faulted while reporting: say so with as little machinery as possible. */

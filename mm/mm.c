@@ -1,0 +1,136 @@
+#include "mm/mm.h"
+
+#include "kernel/image_layout.h"
+#include "kernel/layout.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "mm/kernel_map.h"
+#include "mm/page_alloc.h"
+#include "mm/page_state.h"
+#include "mm/slab.h"
+
+static struct page_state vm_page_state;
+
+static void *ledger_alloc(size_t size, void *ctx)
+{
+	(void)ctx;
+	return kzalloc(size);
+}
+
+static void ledger_free(void *p, size_t size, void *ctx)
+{
+	(void)size;
+	(void)ctx;
+	kfree(p);
+}
+
+static enum page_state_result ledger_apply_4k(uint64_t base, uint64_t size,
+					      enum page_state_op op)
+{
+	for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+		enum page_state_result r =
+			page_state_apply(&vm_page_state, gpa_init(base + off), PAGE_SIZE_4K, op, 0);
+
+		if (r != PS_OK) {
+			return r;
+		}
+	}
+	return PS_OK;
+}
+
+/* Applies op to [base, base + size): 2 MiB at a time where aligned, else 4 KiB. */
+static enum page_state_result ledger_apply_range(uint64_t base, uint64_t size,
+						 enum page_state_op op)
+{
+	uint64_t end = base + size;
+
+	while (base < end) {
+		enum page_size ps_size = PAGE_SIZE_4K;
+		uint64_t step = PAGE_SIZE;
+		enum page_state_result r = PS_OK;
+
+		if (addr_is_aligned(base, HUGE_PAGE_SIZE) && end - base >= HUGE_PAGE_SIZE) {
+			ps_size = PAGE_SIZE_2M;
+			step = HUGE_PAGE_SIZE;
+		}
+		r = page_state_apply(&vm_page_state, gpa_init(base), ps_size, op, 0);
+		if (r == PS_ERR_SIZE_MISMATCH && ps_size == PAGE_SIZE_2M) {
+			/* A chunk that is not uniform (e.g. partly Bastion's): page by page. */
+			r = ledger_apply_4k(base, HUGE_PAGE_SIZE, op);
+		}
+		if (r != PS_OK) {
+			return r;
+		}
+		base += step;
+	}
+	return PS_OK;
+}
+
+static void ledger_init(uint32_t platform_type, const struct boot_memmap *map)
+{
+	const struct page_state_callbacks cb = { .alloc = ledger_alloc, .free = ledger_free };
+	struct page_state_stats stats;
+	enum page_state_result r = page_state_init(&vm_page_state, map, &cb);
+
+	if (r != PS_OK) {
+		panic("page-state ledger: %s", page_state_result_name(r));
+	}
+	r = ledger_apply_range(BASTION_REGION_GPA, BASTION_REGION_SIZE, PS_OP_ASSIGN_BASTION);
+	if (r != PS_OK) {
+		panic("page-state ledger: assigning Bastion's region: %s", page_state_result_name(r));
+	}
+	if (platform_type == BASTION_PLATFORM_NATIVE) {
+		for (size_t i = 0; i < map->count; i++) {
+			const struct boot_mem_range *m = &map->ranges[i];
+			uint64_t end = m->base + m->size;
+
+			if (m->type != BOOT_MEM_RAM) {
+				continue;
+			}
+			/* Guest RAM on both sides of Bastion's region. */
+			if (m->base < BASTION_REGION_GPA) {
+				uint64_t stop = end < BASTION_REGION_GPA ? end : BASTION_REGION_GPA;
+
+				r = ledger_apply_range(m->base, stop - m->base, PS_OP_VALIDATE);
+			}
+			if (r == PS_OK && end > BASTION_REGION_GPA + BASTION_REGION_SIZE) {
+				uint64_t start = m->base > BASTION_REGION_GPA + BASTION_REGION_SIZE
+							 ? m->base
+							 : BASTION_REGION_GPA + BASTION_REGION_SIZE;
+
+				r = ledger_apply_range(start, end - start, PS_OP_VALIDATE);
+			}
+			if (r != PS_OK) {
+				panic("page-state ledger: validating guest RAM: %s",
+				      page_state_result_name(r));
+			}
+		}
+	}
+	page_state_seal(&vm_page_state);
+	page_state_stats(&vm_page_state, &stats);
+	LOG_INFO("page-state ledger: %lu pages (%lu guest, %lu validated, %lu Bastion), %zu bytes",
+		 stats.ram_pages, stats.guest_pages, stats.guest_validated_pages,
+		 stats.bastion_pages, stats.top_bytes + stats.leaf_bytes);
+}
+
+void mm_init(uint32_t platform_type, const struct boot_memmap *map)
+{
+	struct page_pool_stats stats;
+
+	if (page_alloc_kernel_init(paddr_init(layout_image_gpa_end()),
+				   paddr_init(BASTION_REGION_GPA + BASTION_REGION_SIZE)) !=
+	    PAGE_ALLOC_OK) {
+		panic("page allocator: no usable free memory in Bastion's region");
+	}
+	slab_kernel_init(page_alloc_kernel_pool());
+	kernel_map_init(0);
+	ledger_init(platform_type, map);
+	page_pool_get_stats(page_alloc_kernel_pool(), &stats);
+	LOG_INFO("memory: %lu KiB free of %lu KiB managed", stats.free_pages * 4,
+		 stats.total_pages * 4);
+}
+
+struct page_state *mm_page_state(void)
+{
+	return &vm_page_state;
+}
