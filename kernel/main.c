@@ -70,6 +70,7 @@ void kmain(uint32_t platform_type)
 	log_memory_map();
 	log_region();
 	mm_init(platform_type, boot_params_memmap()); /* page pool, heap, W^X tables, ledger */
+	cpu_tables_guard_ist_stacks(); /* #DF/NMI/#MC stacks with guard pages */
 	LOG_INFO("vcpus: %u", boot_params_vcpu_count());
 	LOG_INFO("ready");
 #ifdef CONFIG_KTEST

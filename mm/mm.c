@@ -1,5 +1,6 @@
 #include "mm/mm.h"
 
+#include "arch/x86/snp_cpuid.h"
 #include "kernel/image_layout.h"
 #include "kernel/layout.h"
 #include "kernel/log.h"
@@ -8,6 +9,7 @@
 #include "mm/page_alloc.h"
 #include "mm/page_state.h"
 #include "mm/slab.h"
+#include "kernel/string.h"
 
 static struct page_state vm_page_state;
 
@@ -113,9 +115,31 @@ static void ledger_init(uint32_t platform_type, const struct boot_memmap *map)
 		 stats.bastion_pages, stats.top_bytes + stats.leaf_bytes);
 }
 
+/*
+ * The encryption bit every private mapping carries: none natively; on SNP the C-bit from the
+ * CPUID page, read (as a copy) while the boot tables still map it.
+ */
+static uint64_t mm_encryption_mask(uint32_t platform_type)
+{
+	static uint8_t cpuid_copy[SNP_CPUID_PAGE_SIZE];
+	unsigned int bit = 0;
+
+	if (platform_type != BASTION_PLATFORM_SNP) {
+		return 0;
+	}
+	memcpy(cpuid_copy,
+	       (const void *)(uintptr_t)(BASTION_VIRT_BASE + BASTION_SNP_CPUID_OFFSET),
+	       sizeof(cpuid_copy));
+	if (snp_cpuid_cbit(cpuid_copy, sizeof(cpuid_copy), &bit) != 0) {
+		panic("SNP CPUID page has no usable leaf 0x8000001F");
+	}
+	return 1ull << bit;
+}
+
 void mm_init(uint32_t platform_type, const struct boot_memmap *map)
 {
 	struct page_pool_stats stats;
+	uint64_t enc_mask = mm_encryption_mask(platform_type);
 
 	if (page_alloc_kernel_init(paddr_init(layout_image_gpa_end()),
 				   paddr_init(BASTION_REGION_GPA + BASTION_REGION_SIZE)) !=
@@ -123,7 +147,7 @@ void mm_init(uint32_t platform_type, const struct boot_memmap *map)
 		panic("page allocator: no usable free memory in Bastion's region");
 	}
 	slab_kernel_init(page_alloc_kernel_pool());
-	kernel_map_init(0);
+	kernel_map_init(enc_mask);
 	ledger_init(platform_type, map);
 	page_pool_get_stats(page_alloc_kernel_pool(), &stats);
 	LOG_INFO("memory: %lu KiB free of %lu KiB managed", stats.free_pages * 4,

@@ -8,7 +8,7 @@
 #   CONFIG_FAULT_INJECT  compile the fault_inject_* hook in (host tests, the test image, debug
 #                        builds); without it fault_inject.c is empty and the hook is inline false
 KERNEL_C_SRCS += mm/page_alloc.c mm/slab.c mm/fault_inject.c mm/pgtable.c mm/tempmap.c \
-	mm/kernel_map.c mm/guest_mem.c mm/mm.c
+	mm/kernel_map.c mm/guest_mem.c mm/mm.c mm/stack.c
 HOST_PORTABLE_SRCS += mm/page_alloc.c mm/slab.c mm/fault_inject.c mm/pgtable.c
 
 # Host benchmark (`make bench`): build BENCH_SRCS + BENCH_PORTABLE_SRCS with

@@ -61,13 +61,22 @@ $run --timeout 30 --fw-cfg opt/bastion/ktest=fault.check "$O/test/bastion-test.i
 t_status "check: VM reports failure" 1 $?
 t_grep "check: condition and location" 'PANIC: CHECK failed: .* \(tests/kernel/fault_test.c:[0-9]+\)' "$log/check.txt"
 
-# 7. A test that fails an EXPECT makes the run fail (the runner's verdict reaches QEMU).
+# 7. Stack overflow: the boot stack's guard page turns it into #DF, reported from the #DF IST
+#    stack (itself guarded) with the faulting RSP just below the stack.
+$run --timeout 30 --fw-cfg opt/bastion/ktest=fault.stack_overflow "$O/test/bastion-test.igvm" \
+	>"$log/overflow.txt" 2>&1
+t_status "overflow: VM reports failure" 1 $?
+t_grep "overflow: reported as a double fault" 'FATAL EXCEPTION #DF \(double fault\), vector 8' "$log/overflow.txt"
+t_grep "overflow: CR2 is in the guard page" 'CR2 +0xffffffff8000f[0-9a-f]{3}' "$log/overflow.txt"
+t_grep "overflow: backtrace shows the recursion" '#[0-9]+ 0x[0-9a-f]+ fault_recurse\+0x' "$log/overflow.txt"
+
+# 8. A test that fails an EXPECT makes the run fail (the runner's verdict reaches QEMU).
 $run --timeout 30 --fw-cfg opt/bastion/ktest=fault.expect_fails "$O/test/bastion-test.igvm" \
 	>"$log/expect.txt" 2>&1
 t_status "ktest: a failing EXPECT fails the VM" 1 $?
 t_grep "ktest: failure located" 'FAIL tests/kernel/fault_test.c:[0-9]+' "$log/expect.txt"
 
-# 8. A filter that selects nothing is a failure, not a silent pass.
+# 9. A filter that selects nothing is a failure, not a silent pass.
 $run --timeout 30 --fw-cfg opt/bastion/ktest=no_such_suite "$O/test/bastion-test.igvm" \
 	>"$log/none.txt" 2>&1
 t_status "ktest: empty selection fails" 1 $?

@@ -6,6 +6,8 @@
 #include <stddef.h>
 
 #include "kernel/image_layout.h"
+#include "kernel/panic.h"
+#include "mm/stack.h"
 
 #define IST_STACK_SIZE 16384
 
@@ -51,7 +53,10 @@ extern const uint64_t isr_stub_table[IDT_VECTORS];
 static uint64_t gdt[5] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
 static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
+/* Boot-time IST stacks, used until cpu_tables_guard_ist_stacks() replaces them. */
+static uint8_t ist_boot_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
+static uint64_t ist_bottom[3];
+static uint64_t ist_top[3];
 
 static void gdt_set_tss(uint64_t *slot, uint64_t base, uint32_t limit)
 {
@@ -95,8 +100,8 @@ void cpu_tables_ist_stack(unsigned int ist, uint64_t *bottom, uint64_t *top)
 		*top = 0;
 		return;
 	}
-	*bottom = (uint64_t)(uintptr_t)ist_stacks[ist - 1];
-	*top = *bottom + IST_STACK_SIZE;
+	*bottom = ist_bottom[ist - 1];
+	*top = ist_top[ist - 1];
 }
 
 void cpu_tables_init(void)
@@ -108,7 +113,9 @@ void cpu_tables_init(void)
 	gdt[1] = 0x00AF9B000000FFFFull; /* 64-bit code, DPL 0 */
 	gdt[2] = 0x00CF93000000FFFFull; /* data, DPL 0 */
 	for (unsigned int i = 0; i < 3; i++) {
-		tss.ist[i] = (uint64_t)(uintptr_t)&ist_stacks[i][IST_STACK_SIZE];
+		ist_bottom[i] = (uint64_t)(uintptr_t)ist_boot_stacks[i];
+		ist_top[i] = ist_bottom[i] + IST_STACK_SIZE;
+		tss.ist[i] = ist_top[i];
 	}
 	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
 	gdt_set_tss(&gdt[3], (uint64_t)(uintptr_t)&tss, sizeof(tss) - 1);
@@ -141,4 +148,19 @@ void cpu_tables_init(void)
 			 :
 			 : "m"(gdtr), "i"(GDT_KERNEL_CS), "r"(GDT_KERNEL_DS), "r"(GDT_TSS), "m"(idtr)
 			 : "rax", "memory");
+}
+
+void cpu_tables_guard_ist_stacks(void)
+{
+	for (unsigned int i = 0; i < 3; i++) {
+		struct stack s;
+
+		if (stack_alloc(IST_STACK_SIZE / 4096, &s) != 0) {
+			panic("no memory for the exception stacks");
+		}
+		ist_bottom[i] = s.bottom;
+		ist_top[i] = s.top;
+		/* The TSS is read only when an exception switches stacks: one store suffices. */
+		tss.ist[i] = s.top;
+	}
 }

@@ -20,5 +20,11 @@
 /* Loads the GDT, reloads every segment register, loads the TSS and the IDT. Cannot fail. */
 void cpu_tables_init(void);
 
+/*
+ * Moves the IST stacks from .bss to guarded stacks (mm/stack.h), once memory management is up.
+ * Panics if the stacks cannot be allocated.
+ */
+void cpu_tables_guard_ist_stacks(void);
+
 /* Bounds of the IST stack in use for vector, for the backtrace walker; 0/0 if none. */
 void cpu_tables_ist_stack(unsigned int ist, uint64_t *bottom, uint64_t *top);

@@ -1,6 +1,8 @@
 /* The boot CPU runs on Bastion's own GDT, TSS and IDT after cpu_tables_init(). */
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_tables.h"
+#include "arch/x86/fallible.h"
+#include "mm/stack.h"
 #include "kernel/image_layout.h"
 #include "tests/ktest/ktest.h"
 
@@ -22,16 +24,19 @@ KTEST(cpu_tables, gdt_and_tss_loaded)
 	EXPECT_EQ(cpu_str(), GDT_TSS);
 }
 
-KTEST(cpu_tables, ist_stacks_inside_region)
+KTEST(cpu_tables, ist_stacks_are_guarded)
 {
 	for (unsigned int ist = 1; ist <= 3; ist++) {
 		uint64_t bottom = 0;
 		uint64_t top = 0;
 
 		cpu_tables_ist_stack(ist, &bottom, &top);
-		EXPECT_GE(bottom, BASTION_VIRT_BASE);
+		EXPECT_GE(bottom, STACK_AREA_BASE);
 		EXPECT_EQ(top - bottom, 16384);
 		EXPECT_EQ(top & 15, 0);
+		/* Usable to the bottom, and a guard page below. */
+		EXPECT_EQ(arch_probe_write((volatile void *)(uintptr_t)bottom, 0), ARCH_FAULT_NONE);
+		EXPECT_EQ(arch_probe_read((const void *)(uintptr_t)(bottom - 1)), 14 + 1);
 	}
 }
 

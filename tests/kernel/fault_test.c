@@ -31,3 +31,23 @@ KTEST_EXPLICIT(fault, expect_fails)
 {
 	EXPECT_EQ(1, 2);
 }
+
+/* Unbounded recursion: the boot stack runs into its guard page; the #PF cannot push its frame
+ * there, so the CPU raises #DF, which runs on its own guarded IST stack and is reported. */
+static volatile uint64_t fault_recurse_limit = ~0ull; /* never reached: the stack ends first */
+
+__attribute__((noinline)) static uint64_t fault_recurse(volatile uint64_t depth)
+{
+	volatile uint8_t pad[256];
+
+	if (depth >= fault_recurse_limit) {
+		return 0;
+	}
+	pad[0] = (uint8_t)depth;
+	return fault_recurse(depth + 1) + pad[0];
+}
+
+KTEST_EXPLICIT(fault, stack_overflow)
+{
+	EXPECT_EQ(fault_recurse(0), 0);
+}

@@ -14,6 +14,7 @@
 #include "mm/page_alloc.h"
 #include "mm/page_state.h"
 #include "mm/slab.h"
+#include "mm/stack.h"
 #include "mm/tempmap.h"
 #include "tests/ktest/ktest.h"
 
@@ -318,4 +319,24 @@ KTEST(mm_ledger, boot_state_of_the_vm)
 				   PS_OP_ASSIGN_BASTION, 0),
 		  PS_ERR_SEALED);
 	EXPECT_EQ(page_state_check(ps, &reason), PS_OK);
+}
+
+KTEST(mm_stack, allocated_stacks_have_guard_pages)
+{
+	struct stack s;
+	uint64_t free_before = page_pool_free_pages(page_alloc_kernel_pool());
+
+	EXPECT_EQ(stack_alloc(0, &s), -1);
+	EXPECT_EQ(stack_alloc(STACK_MAX_PAGES + 1, &s), -1);
+	ASSERT_EQ(stack_alloc(4, &s), 0);
+	EXPECT_EQ(s.top - s.bottom, 4 * PAGE_SIZE);
+	EXPECT_EQ(arch_probe_write((volatile void *)(uintptr_t)s.bottom, 1), ARCH_FAULT_NONE);
+	EXPECT_EQ(arch_probe_write((volatile void *)(uintptr_t)(s.top - 1), 1), ARCH_FAULT_NONE);
+	EXPECT_EQ(fault_vector(arch_probe_read((const void *)(uintptr_t)(s.bottom - 1))), VECTOR_PF);
+	stack_free(&s);
+	EXPECT_EQ(page_pool_free_pages(page_alloc_kernel_pool()), free_before);
+	fault_inject_fail_nth(1);
+	EXPECT_EQ(stack_alloc(2, &s), -1);
+	fault_inject_reset();
+	EXPECT_EQ(page_pool_free_pages(page_alloc_kernel_pool()), free_before);
 }
