@@ -53,6 +53,7 @@ GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
 
 # ---- Section 2: module fragments --------------------------------------------------------------
 include arch/x86/module.mk
+include arch/x86/svm/module.mk
 include kernel/module.mk
 include mm/module.mk
 include igvm/module.mk
@@ -82,7 +83,7 @@ HOSTTEST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -MMD -MP -DBASTION_HOST \
 # with CONFIG_KTEST and links the in-kernel tests. The production image contains no test code.
 PROD_OBJS := $(addprefix $(O)/prod/,$(KERNEL_C_SRCS:.c=.o) $(KERNEL_ASM_SRCS:.asm=.o))
 TEST_OBJS := $(addprefix $(O)/test/,$(KERNEL_C_SRCS:.c=.o) $(KERNEL_ASM_SRCS:.asm=.o) \
-	$(KTEST_KERNEL_SRCS:.c=.o))
+	$(KTEST_KERNEL_SRCS:.c=.o) $(KTEST_KERNEL_ASM_SRCS:.asm=.o))
 
 TOOLS := $(O)/tools/igvmbuild $(O)/tools/igvmdump $(O)/tools/igvmload \
 	$(O)/tools/qemu_reset_rom.bin
@@ -131,7 +132,15 @@ $(O)/prod/%.o: %.asm
 $(O)/test/%.o: %.asm
 	@mkdir -p $(@D)
 	$(call say,NASM,$@)
-	$(Q)$(NASM) $(KNASMFLAGS) -MD $(@:.o=.d) -MP -o $@ $<
+	$(Q)$(NASM) $(KNASMFLAGS) -I$(O)/guest/ -MD $(@:.o=.d) -MP -o $@ $<
+
+# Test guests (tests/guest/*.asm -> flat binaries), embedded by tests/guest/*_blob.asm.
+$(O)/guest/%.bin: tests/guest/%.asm
+	@mkdir -p $(@D)
+	$(call say,NASM,$@)
+	$(Q)$(NASM) -f bin -w+error -o $@ $<
+
+$(foreach b,$(TEST_GUEST_BINS),$(eval $(O)/test/tests/guest/$(b:.bin=_blob.o): $(O)/guest/$(b)))
 
 # Linking with a symbol table takes two passes: link with an empty table, generate the table
 # from that ELF, link again. The table lives after .rodata, so code addresses cannot move;

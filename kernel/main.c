@@ -14,6 +14,7 @@
 #include "kernel/layout.h"
 #include "kernel/log.h"
 #include "kernel/main.h"
+#include "kernel/platform.h"
 #include "kernel/version.h"
 #include "mm/mm.h"
 
@@ -71,6 +72,7 @@ void kmain(uint32_t platform_type)
 	log_region();
 	mm_init(platform_type, boot_params_memmap()); /* page pool, heap, W^X tables, ledger */
 	cpu_tables_guard_ist_stacks(); /* #DF/NMI/#MC stacks with guard pages */
+	platform_init(platform_type);  /* native: SVM + nested page tables over guest RAM */
 	LOG_INFO("vcpus: %u", boot_params_vcpu_count());
 	LOG_INFO("ready");
 #ifdef CONFIG_KTEST

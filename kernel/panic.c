@@ -24,8 +24,10 @@ void panic(const char *fmt, ...)
 	console_vprintf(fmt, ap);
 	va_end(ap);
 	console_putc('\n');
-	/* Frame #0 is panic()'s caller; its frame pointer is the one saved in our frame. */
-	backtrace_print((uint64_t)(uintptr_t)__builtin_return_address(0),
+	/* Frame #0 is panic()'s caller (the call instruction: the return address - 1, which
+	 * stays inside the caller even when the call is its last instruction); its frame pointer
+	 * is the one saved in our frame. */
+	backtrace_print((uint64_t)(uintptr_t)__builtin_return_address(0) - 1,
 			*(const uint64_t *)__builtin_frame_address(0));
 	panic_terminate();
 }

@@ -45,16 +45,17 @@ static uint64_t *table_alloc(struct pgtable *pt, uint64_t *entry_out)
 		return NULL;
 	}
 	pt->table_pages++;
-	*entry_out = paddr_get(page_pool_va_to_pa(pt->pool, t)) | pt->enc_mask | PGTABLE_TABLE_FLAGS;
+	*entry_out = paddr_get(page_pool_va_to_pa(pt->pool, t)) | pt->enc_mask | PGTABLE_TABLE_FLAGS |
+		     (pt->nested ? PTE_USER : 0);
 	return t;
 }
 
-static enum pgtable_result check_prot(unsigned int prot)
+static enum pgtable_result check_prot(const struct pgtable *pt, unsigned int prot)
 {
 	if ((prot & ~PGTABLE_PROT_ALL) != 0 || (prot & PGTABLE_READ) == 0) {
 		return PGTABLE_ERR_PROT;
 	}
-	if ((prot & PGTABLE_WRITE) != 0 && (prot & PGTABLE_EXEC) != 0) {
+	if (!pt->nested && (prot & PGTABLE_WRITE) != 0 && (prot & PGTABLE_EXEC) != 0) {
 		return PGTABLE_ERR_PROT; /* W^X */
 	}
 	return PGTABLE_OK;
@@ -85,6 +86,9 @@ static uint64_t pgtable_leaf(const struct pgtable *pt, uint64_t pa, unsigned int
 	}
 	if (level == 2) {
 		e |= PTE_LARGE;
+	}
+	if (pt->nested) {
+		e |= PTE_USER;
 	}
 	if ((flags & PGTABLE_SHARED) == 0) {
 		e |= pt->enc_mask;
@@ -145,6 +149,7 @@ enum pgtable_result pgtable_init(struct pgtable *pt, struct page_pool *pool, uin
 {
 	uint64_t unused = 0;
 
+	pt->nested = false;
 	pt->pool = pool;
 	pt->enc_mask = enc_mask;
 	pt->table_pages = 0;
@@ -178,7 +183,7 @@ void pgtable_destroy(struct pgtable *pt)
 static enum pgtable_result check_map_args(const struct pgtable *pt, uint64_t va, uint64_t pa,
 					  uint64_t page_size, unsigned int prot)
 {
-	enum pgtable_result r = check_prot(prot);
+	enum pgtable_result r = check_prot(pt, prot);
 
 	if (r != PGTABLE_OK) {
 		return r;
@@ -296,7 +301,7 @@ enum pgtable_result pgtable_unmap(struct pgtable *pt, vaddr_t va, uint64_t page_
 enum pgtable_result pgtable_protect(struct pgtable *pt, vaddr_t va, uint64_t page_size,
 				    unsigned int prot)
 {
-	enum pgtable_result r = check_prot(prot);
+	enum pgtable_result r = check_prot(pt, prot);
 	unsigned int level = leaf_level(page_size);
 	uint64_t *e = NULL;
 	uint64_t pa = 0;
@@ -361,6 +366,15 @@ bool pgtable_lookup(const struct pgtable *pt, vaddr_t va, paddr_t *pa, unsigned 
 		table = table_va(pt, e);
 	}
 	return false;
+}
+
+enum pgtable_result pgtable_init_nested(struct pgtable *pt, struct page_pool *pool,
+					uint64_t enc_mask)
+{
+	enum pgtable_result r = pgtable_init(pt, pool, enc_mask);
+
+	pt->nested = true;
+	return r;
 }
 
 uint64_t pgtable_root_cr3(const struct pgtable *pt)

@@ -43,6 +43,7 @@ enum pgtable_result {
 
 struct pgtable {
 	uint64_t *root;        /* PML4, through Bastion's mapping of the pool */
+	bool nested;           /* nested (guest-physical) tables: see pgtable_init_nested() */
 	struct page_pool *pool;
 	uint64_t enc_mask;     /* OR-ed into private leaves and every table pointer */
 	uint64_t table_pages;  /* intermediate tables in use, PML4 included */
@@ -50,6 +51,14 @@ struct pgtable {
 
 /* Allocates an empty PML4. Returns PGTABLE_OK or PGTABLE_ERR_NOMEM. */
 enum pgtable_result pgtable_init(struct pgtable *pt, struct page_pool *pool, uint64_t enc_mask);
+
+/*
+ * Same, for nested page tables (AMD-V NPT, APM vol 2, 15.25): every entry carries the U bit
+ * (the hardware treats nested walks as user accesses), and W together with X is allowed,
+ * because these tables map guest memory for the guest, not Bastion's own code and data.
+ */
+enum pgtable_result pgtable_init_nested(struct pgtable *pt, struct page_pool *pool,
+					uint64_t enc_mask);
 
 /* Frees every table page (never the mapped memory). pt must not be the active table. */
 void pgtable_destroy(struct pgtable *pt);

@@ -1,0 +1,440 @@
+/*
+ * Native platform: SVM with nested paging (AMD APM vol 2, chapter 15).
+ */
+#include "arch/x86/svm/svm.h"
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/svm/insn_len.h"
+#include "arch/x86/svm/vmcb.h"
+#include "mm/guest_mem.h"
+#include "kernel/image_layout.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/string.h"
+#include "mm/mm.h"
+#include "mm/page_alloc.h"
+#include "mm/page_state.h"
+#include "mm/pgtable.h"
+#include "mm/slab.h"
+#include "kernel/boot_params.h"
+
+#define MSR_VM_HSAVE_PA 0xC0010117u
+#define MSR_GHCB 0xC0010130u
+#define GHCB_MSR_RUN_VMPL_REQ 0x016ull
+#define GHCB_MSR_RUN_VMPL_RESP 0x017ull
+#define GHCB_MSR_INFO_MASK 0xFFFull
+
+/* CPUID Fn8000_0001 ECX bit 2 SVM; Fn8000_000A EDX bit 0 NP, bit 3 NRIPS. */
+#define CPUID_SVM (1u << 2)
+#define CPUID_SVM_NP (1u << 0)
+#define CPUID_SVM_NRIPS (1u << 3)
+
+struct svm_gprs {
+	uint64_t rbx;
+	uint64_t rcx;
+	uint64_t rdx;
+	uint64_t rsi;
+	uint64_t rdi;
+	uint64_t rbp;
+	uint64_t r8;
+	uint64_t r9;
+	uint64_t r10;
+	uint64_t r11;
+	uint64_t r12;
+	uint64_t r13;
+	uint64_t r14;
+	uint64_t r15;
+};
+
+_Static_assert(sizeof(struct svm_gprs) == 14 * 8, "vmrun.asm G_* offsets");
+
+struct platform_vcpu {
+	struct vmcb *vmcb;
+	struct vmsa *vmsa;
+	struct svm_gprs gprs;
+	uint64_t ghcb_msr;
+	bool stopped;
+	struct svm_stop_info stop;
+};
+
+void svm_vmrun(uint64_t vmcb_pa, uint64_t host_save_pa, struct svm_gprs *gprs);
+
+static struct pgtable svm_npt;
+static bool svm_has_nrips;
+static void *svm_iopm;
+static void *svm_msrpm;
+static void *svm_host_save;
+static void *svm_hsave;
+
+static uint64_t va_to_pa(const void *va)
+{
+	return paddr_get(page_pool_va_to_pa(page_alloc_kernel_pool(), va));
+}
+
+#define CR0_PG_BIT (1ull << 31)
+#define EFER_LMA_BIT (1ull << 10)
+#define VMSA_CS_L (1u << 9) /* compressed attribute: descriptor bit 53 (L) */
+#define GPTE_PRESENT 1ull
+#define GPTE_LARGE (1ull << 7)
+#define GPTE_ADDR 0x000FFFFFFFFFF000ull
+
+/*
+ * Translates a guest linear address to a guest-physical one: identity without paging, a
+ * 4-level walk in long mode (entries read through guest_mem, so a guest pointing its tables
+ * at Bastion's memory only gets a refusal). Legacy 32-bit paging is not needed by any guest
+ * Bastion runs and is refused.
+ */
+static bool guest_linear_to_gpa(const struct vmsa *s, uint64_t linear, uint64_t *gpa)
+{
+	uint64_t table = s->cr3 & GPTE_ADDR;
+
+	if ((s->cr0 & CR0_PG_BIT) == 0) {
+		*gpa = linear & 0xFFFFFFFFull;
+		return true;
+	}
+	if ((s->efer & EFER_LMA_BIT) == 0) {
+		return false;
+	}
+	for (int level = 4; level >= 1; level--) {
+		unsigned int index = (unsigned int)((linear >> (12 + 9 * (level - 1))) & 511);
+		uint64_t e = 0;
+
+		if (guest_copy_from(gpa_init(table + index * 8ull), &e, sizeof(e)) != GUEST_MEM_OK ||
+		    (e & GPTE_PRESENT) == 0) {
+			return false;
+		}
+		if ((level == 3 || level == 2) && (e & GPTE_LARGE) != 0) {
+			uint64_t page_mask = (1ull << (12 + 9 * (level - 1))) - 1;
+
+			*gpa = (e & GPTE_ADDR & ~page_mask) | (linear & page_mask);
+			return true;
+		}
+		table = e & GPTE_ADDR;
+	}
+	*gpa = table | (linear & PAGE_MASK);
+	return true;
+}
+
+/* Reads up to 15 instruction bytes at the guest's CS:RIP. Returns the count read (0: none). */
+static size_t guest_fetch(const struct vmsa *s, uint8_t *bytes, size_t max)
+{
+	int long_mode = (s->efer & EFER_LMA_BIT) != 0 && (s->cs.attrib & VMSA_CS_L) != 0;
+	uint64_t linear = (long_mode ? 0 : s->cs.base) + s->rip;
+	size_t got = 0;
+
+	while (got < max) {
+		uint64_t gpa = 0;
+		size_t chunk = (size_t)(PAGE_SIZE - ((linear + got) & PAGE_MASK));
+
+		if (chunk > max - got) {
+			chunk = max - got;
+		}
+		if (!guest_linear_to_gpa(s, linear + got, &gpa) ||
+		    guest_copy_from(gpa_init(gpa), bytes + got, chunk) != GUEST_MEM_OK) {
+			break;
+		}
+		got += chunk;
+	}
+	return got;
+}
+
+bool svm_supported(void)
+{
+	struct cpuid_regs ext = cpu_cpuid(0x80000000u, 0);
+
+	if (ext.eax < 0x8000000Au || (cpu_cpuid(0x80000001u, 0).ecx & CPUID_SVM) == 0) {
+		return false;
+	}
+	ext = cpu_cpuid(0x8000000Au, 0);
+	LOG_VERBOSE("SVM features: CPUID 0x8000000A EDX 0x%x", ext.edx);
+	/* Without NRIPS (QEMU's TCG) Bastion decodes the few instructions it steps over. */
+	svm_has_nrips = (ext.edx & CPUID_SVM_NRIPS) != 0;
+	return (ext.edx & CPUID_SVM_NP) != 0;
+}
+
+/* Maps [base, base + size) of guest RAM for the guest where the ledger says it is the guest's. */
+static int npt_map_guest_range(uint64_t base, uint64_t size)
+{
+	const struct page_state_match guest_owned = { .mask = PAGE_STATE_OWNER_MASK,
+						       .value = PS_OWNER_GUEST };
+	struct page_state *ps = mm_page_state();
+	uint64_t end = base + size;
+
+	while (base < end) {
+		uint64_t step = PAGE_SIZE;
+
+		if (addr_is_aligned(base, HUGE_PAGE_SIZE) && end - base >= HUGE_PAGE_SIZE &&
+		    page_state_range_all(ps, gpa_init(base), HUGE_PAGE_SIZE, guest_owned, NULL) ==
+			    PS_OK) {
+			step = HUGE_PAGE_SIZE;
+		} else if (page_state_range_all(ps, gpa_init(base), PAGE_SIZE, guest_owned, NULL) !=
+			   PS_OK) {
+			base += PAGE_SIZE;
+			continue;
+		}
+		if (pgtable_map(&svm_npt, vaddr_init(base), paddr_init(base), step,
+				PGTABLE_READ | PGTABLE_WRITE | PGTABLE_EXEC, 0) != PGTABLE_OK) {
+			return -1;
+		}
+		base += step;
+	}
+	return 0;
+}
+
+static int svm_guest_memory_init(void)
+{
+	struct page_pool *pool = page_alloc_kernel_pool();
+	const struct boot_memmap *map = boot_params_memmap();
+
+	if (pgtable_init_nested(&svm_npt, pool, 0) != PGTABLE_OK) {
+		return -1;
+	}
+	for (size_t i = 0; i < map->count; i++) {
+		if (map->ranges[i].type == BOOT_MEM_RAM &&
+		    npt_map_guest_range(map->ranges[i].base, map->ranges[i].size) != 0) {
+			pgtable_destroy(&svm_npt);
+			return -1;
+		}
+	}
+	/* Intercept every I/O port and every MSR: the guest reaches no device and no MSR that
+	 * Bastion has not decided to let it reach. */
+	svm_iopm = page_alloc_pages(pool, SVM_IOPM_SIZE / PAGE_SIZE, 0);
+	svm_msrpm = page_alloc_pages(pool, SVM_MSRPM_SIZE / PAGE_SIZE, 0);
+	svm_host_save = page_alloc(pool, 0, PAGE_ALLOC_ZERO);
+	svm_hsave = page_alloc(pool, 0, PAGE_ALLOC_ZERO);
+	if (svm_iopm == NULL || svm_msrpm == NULL || svm_host_save == NULL || svm_hsave == NULL) {
+		return -1;
+	}
+	memset(svm_iopm, 0xFF, SVM_IOPM_SIZE);
+	memset(svm_msrpm, 0xFF, SVM_MSRPM_SIZE);
+	cpu_wrmsr(MSR_EFER, cpu_rdmsr(MSR_EFER) | EFER_SVME);
+	cpu_wrmsr(MSR_VM_HSAVE_PA, va_to_pa(svm_hsave));
+	LOG_INFO("native platform: SVM on, nested page tables %lu pages", svm_npt.table_pages);
+	return 0;
+}
+
+static struct platform_vcpu *svm_vcpu_create(void)
+{
+	struct page_pool *pool = page_alloc_kernel_pool();
+	struct platform_vcpu *v = kzalloc(sizeof(*v));
+	struct vmcb_control *c = NULL;
+
+	if (v == NULL) {
+		return NULL;
+	}
+	v->vmcb = page_alloc(pool, 0, PAGE_ALLOC_ZERO);
+	v->vmsa = page_alloc(pool, 0, PAGE_ALLOC_ZERO);
+	if (v->vmcb == NULL || v->vmsa == NULL) {
+		if (v->vmcb != NULL) {
+			page_free(pool, v->vmcb, 0);
+		}
+		if (v->vmsa != NULL) {
+			page_free(pool, v->vmsa, 0);
+		}
+		kfree(v);
+		return NULL;
+	}
+	c = &v->vmcb->control;
+	c->intercept_misc1 = VMCB_INTERCEPT_INTR | VMCB_INTERCEPT_NMI | VMCB_INTERCEPT_SMI |
+			     VMCB_INTERCEPT_INIT | VMCB_INTERCEPT_INVD | VMCB_INTERCEPT_HLT |
+			     VMCB_INTERCEPT_IOIO | VMCB_INTERCEPT_MSR | VMCB_INTERCEPT_TASK_SWITCH |
+			     VMCB_INTERCEPT_SHUTDOWN;
+	c->intercept_misc2 = VMCB_INTERCEPT_VMRUN | VMCB_INTERCEPT_VMMCALL | VMCB_INTERCEPT_VMLOAD |
+			     VMCB_INTERCEPT_VMSAVE | VMCB_INTERCEPT_STGI | VMCB_INTERCEPT_CLGI |
+			     VMCB_INTERCEPT_SKINIT;
+	c->iopm_base_pa = va_to_pa(svm_iopm);
+	c->msrpm_base_pa = va_to_pa(svm_msrpm);
+	c->guest_asid = 1;
+	c->np_enable = 1;
+	c->n_cr3 = pgtable_root_cr3(&svm_npt);
+	return v;
+}
+
+static struct vmsa *svm_vcpu_vmsa(struct platform_vcpu *v)
+{
+	return v->vmsa;
+}
+
+static void vcpu_load(struct platform_vcpu *v)
+{
+	const struct vmsa *s = v->vmsa;
+
+	memcpy(v->vmcb->save, s, VMCB_SAVE_VMSA_BYTES);
+	v->gprs = (struct svm_gprs){
+		.rbx = s->rbx, .rcx = s->rcx, .rdx = s->rdx, .rsi = s->rsi, .rdi = s->rdi,
+		.rbp = s->rbp, .r8 = s->r8,   .r9 = s->r9,   .r10 = s->r10, .r11 = s->r11,
+		.r12 = s->r12, .r13 = s->r13, .r14 = s->r14, .r15 = s->r15,
+	};
+	/* Guest EFER.SVME must be set for VMRUN's consistency checks (APM 15.5.1). */
+	((struct vmsa *)(void *)v->vmcb->save)->efer |= VMSA_EFER_SVME;
+	v->vmcb->control.tlb_control = 1; /* flush this ASID: NPT may have changed */
+	v->vmcb->control.clean_bits = 0;
+}
+
+static void vcpu_store(struct platform_vcpu *v)
+{
+	struct vmsa *s = v->vmsa;
+	const struct vmcb_control *c = &v->vmcb->control;
+
+	memcpy(s, v->vmcb->save, VMCB_SAVE_VMSA_BYTES);
+	s->rbx = v->gprs.rbx;
+	s->rcx = v->gprs.rcx;
+	s->rdx = v->gprs.rdx;
+	s->rsi = v->gprs.rsi;
+	s->rdi = v->gprs.rdi;
+	s->rbp = v->gprs.rbp;
+	s->r8 = v->gprs.r8;
+	s->r9 = v->gprs.r9;
+	s->r10 = v->gprs.r10;
+	s->r11 = v->gprs.r11;
+	s->r12 = v->gprs.r12;
+	s->r13 = v->gprs.r13;
+	s->r14 = v->gprs.r14;
+	s->r15 = v->gprs.r15;
+	s->guest_exit_code = c->exit_code;
+	s->guest_exit_info_1 = c->exit_info_1;
+	s->guest_exit_info_2 = c->exit_info_2;
+	s->guest_nrip = c->next_rip;
+}
+
+static enum platform_exit vcpu_stop(struct platform_vcpu *v, uint64_t exit_code, uint64_t gpa)
+{
+	v->stopped = true;
+	v->stop.exit_code = exit_code;
+	v->stop.fault_gpa = gpa;
+	v->stop.bastion_memory =
+		addr_ranges_overlap(gpa, 1, BASTION_REGION_GPA, BASTION_REGION_SIZE);
+	return PLATFORM_EXIT_TERMINATED;
+}
+
+/* Steps over the intercepted instruction. Returns false if its length cannot be known. */
+static bool skip_instruction(struct platform_vcpu *v, enum insn_kind kind)
+{
+	struct vmsa *s = v->vmsa;
+	uint8_t bytes[15];
+	size_t got = 0;
+	size_t n = 0;
+
+	if (svm_has_nrips) {
+		s->rip = v->vmcb->control.next_rip;
+		return true;
+	}
+	got = guest_fetch(s, bytes, sizeof(bytes));
+	n = insn_len(kind, bytes, got,
+		     (s->efer & EFER_LMA_BIT) != 0 && (s->cs.attrib & VMSA_CS_L) != 0);
+	if (n == 0) {
+		return false;
+	}
+	s->rip += n;
+	return true;
+}
+
+/* RDMSR/WRMSR exits: only the GHCB MSR is emulated (APM 15.11: EXITINFO1 0 read, 1 write). */
+static bool handle_msr(struct platform_vcpu *v)
+{
+	struct vmsa *s = v->vmsa;
+
+	if ((uint32_t)s->rcx != MSR_GHCB ||
+	    !skip_instruction(v, v->vmcb->control.exit_info_1 == 0 ? INSN_RDMSR : INSN_WRMSR)) {
+		return false;
+	}
+	if (v->vmcb->control.exit_info_1 == 0) {
+		s->rax = (uint32_t)v->ghcb_msr;
+		s->rdx = v->ghcb_msr >> 32;
+	} else {
+		v->ghcb_msr = ((s->rdx & 0xFFFFFFFFull) << 32) | (s->rax & 0xFFFFFFFFull);
+	}
+	return true;
+}
+
+static enum platform_exit svm_enter_guest(struct platform_vcpu *v)
+{
+	for (;;) {
+		uint64_t exit_code = 0;
+		uint64_t info2 = 0;
+
+		if (v->stopped) {
+			return PLATFORM_EXIT_TERMINATED;
+		}
+		vcpu_load(v);
+		svm_vmrun(va_to_pa(v->vmcb), va_to_pa(svm_host_save), &v->gprs);
+		vcpu_store(v);
+		exit_code = v->vmcb->control.exit_code;
+		info2 = v->vmcb->control.exit_info_2;
+		LOG_VERBOSE("guest exit 0x%lx at rip 0x%lx", exit_code, v->vmsa->rip);
+
+		switch (exit_code) {
+		case VMEXIT_VMMCALL:
+			if (!skip_instruction(v, INSN_VMMCALL)) {
+				LOG_INFO("cannot decode the guest's VMMCALL at rip 0x%lx: guest stopped",
+					 v->vmsa->rip);
+				return vcpu_stop(v, exit_code, 0);
+			}
+			/* GHCB MSR protocol Run VMPL request for VMPL 0 (GHCB spec, 2.3.x; ABI 3.3):
+			 * the guest's way of making an SVSM call. */
+			if ((v->ghcb_msr & GHCB_MSR_INFO_MASK) == GHCB_MSR_RUN_VMPL_REQ &&
+			    (v->ghcb_msr >> 12) == 0) {
+				v->ghcb_msr = GHCB_MSR_RUN_VMPL_RESP;
+				v->vmsa->guest_exit_code = VMSA_EXIT_VMGEXIT;
+				return PLATFORM_EXIT_SVSM_CALL;
+			}
+			LOG_INFO("guest VMGEXIT with GHCB MSR 0x%lx not supported: guest stopped",
+				 v->ghcb_msr);
+			return vcpu_stop(v, exit_code, 0);
+		case VMEXIT_MSR:
+			if (handle_msr(v)) {
+				continue;
+			}
+			LOG_INFO("guest accessed MSR 0x%lx: not permitted, guest stopped",
+				 (uint64_t)(uint32_t)v->vmsa->rcx);
+			return vcpu_stop(v, exit_code, 0);
+		case VMEXIT_HLT:
+			if (!skip_instruction(v, INSN_HLT)) {
+				return vcpu_stop(v, exit_code, 0);
+			}
+			return PLATFORM_EXIT_HALT;
+		case VMEXIT_SHUTDOWN:
+			LOG_INFO("guest shut down (triple fault)");
+			v->stopped = true;
+			v->stop.exit_code = exit_code;
+			return PLATFORM_EXIT_SHUTDOWN;
+		case VMEXIT_NPF:
+			if (addr_ranges_overlap(info2, 1, BASTION_REGION_GPA, BASTION_REGION_SIZE)) {
+				LOG_INFO("guest touched Bastion memory at GPA 0x%lx (error 0x%lx, rip "
+					 "0x%lx): guest stopped",
+					 info2, v->vmcb->control.exit_info_1, v->vmsa->rip);
+			} else {
+				LOG_INFO("guest accessed unmapped GPA 0x%lx (error 0x%lx, rip 0x%lx): "
+					 "guest stopped",
+					 info2, v->vmcb->control.exit_info_1, v->vmsa->rip);
+			}
+			return vcpu_stop(v, exit_code, info2);
+		case VMEXIT_INVALID:
+			LOG_ERROR("VMRUN refused the guest state (VMEXIT_INVALID): guest stopped");
+			return vcpu_stop(v, exit_code, 0);
+		default:
+			LOG_INFO("guest exit 0x%lx (info 0x%lx/0x%lx) not handled: guest stopped",
+				 exit_code, v->vmcb->control.exit_info_1, info2);
+			return vcpu_stop(v, exit_code, 0);
+		}
+	}
+}
+
+bool svm_vcpu_stop_info(struct platform_vcpu *v, struct svm_stop_info *out)
+{
+	*out = v->stop;
+	return v->stopped;
+}
+
+uint64_t svm_vcpu_ghcb_msr(struct platform_vcpu *v)
+{
+	return v->ghcb_msr;
+}
+
+const struct platform_ops svm_platform_ops = {
+	.name = "native",
+	.guest_memory_init = svm_guest_memory_init,
+	.vcpu_create = svm_vcpu_create,
+	.vcpu_vmsa = svm_vcpu_vmsa,
+	.enter_guest = svm_enter_guest,
+};

@@ -1,0 +1,43 @@
+/*
+ * The native platform: Bastion runs the guest as an AMD-V (SVM) guest with nested paging.
+ * The nested page tables map only pages the page-state ledger gives to the guest, never
+ * Bastion's region, so the guest cannot touch Bastion's memory (a nested page fault stops it).
+ * Guest registers are kept in VMSA layout, like on SNP.
+ *
+ * Exit policy (what enter_guest does with each #VMEXIT):
+ *   VMMCALL with the virtual GHCB MSR holding a Run-VMPL-0 request (0x016, VMPL 0)
+ *                        -> answer 0x017 in the MSR, return PLATFORM_EXIT_SVSM_CALL
+ *   RDMSR/WRMSR of the GHCB MSR 0xC0010130 -> emulated (a virtual register per vCPU)
+ *   HLT                  -> PLATFORM_EXIT_HALT
+ *   SHUTDOWN             -> PLATFORM_EXIT_SHUTDOWN
+ *   nested page fault    -> logged with the GPA (and whether it is Bastion's), guest stopped:
+ *                           PLATFORM_EXIT_TERMINATED
+ *   anything else (other MSRs, I/O, INIT, ...) -> logged, guest stopped (TERMINATED); the
+ *                           device and MSR emulation OVMF needs widens this list.
+ * A stopped vCPU stays stopped: further entries return TERMINATED at once.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/platform.h"
+
+/* True if the CPU offers SVM with nested paging and next-RIP saving (CPUID 0x8000000A). */
+bool svm_supported(void);
+
+/* The native platform's operations (kernel/platform.c selects them). */
+extern const struct platform_ops svm_platform_ops;
+
+/* Why the vCPU was stopped, for logs and tests: the exit code, and the GPA of a nested page
+ * fault (0 otherwise). */
+struct svm_stop_info {
+	uint64_t exit_code;
+	uint64_t fault_gpa;
+	bool bastion_memory;
+};
+
+bool svm_vcpu_stop_info(struct platform_vcpu *v, struct svm_stop_info *out);
+
+/* The virtual GHCB MSR value (tests check the 0x017 answer). */
+uint64_t svm_vcpu_ghcb_msr(struct platform_vcpu *v);
