@@ -247,3 +247,22 @@ KTEST(pgtable, init_fails_cleanly_without_memory)
 	EXPECT_STREQ(pgtable_result_name(PGTABLE_ERR_PROT), "invalid protection (W^X)");
 	pool_teardown();
 }
+
+KTEST(pgtable, nested_tables_set_user_and_allow_rwx)
+{
+	struct pgtable pt;
+	const uint64_t *pml4 = NULL;
+	unsigned int prot = 0;
+
+	pool_setup();
+	ASSERT_EQ(pgtable_init_nested(&pt, &pt_pool, 0), PGTABLE_OK);
+	ASSERT_EQ(pgtable_map(&pt, vaddr_init(0x200000), paddr_init(0x200000), HUGE_PAGE_SIZE,
+			      PGTABLE_READ | PGTABLE_WRITE | PGTABLE_EXEC, 0),
+		  PGTABLE_OK);
+	pml4 = pt.root;
+	EXPECT_NE(pml4[0] & (1ull << 2), 0); /* U on table pointers: NPT walks are user walks */
+	ASSERT_TRUE(pgtable_lookup(&pt, vaddr_init(0x200123), NULL, &prot, NULL));
+	EXPECT_EQ(prot, PGTABLE_READ | PGTABLE_WRITE | PGTABLE_EXEC);
+	pgtable_destroy(&pt);
+	pool_teardown();
+}
