@@ -54,6 +54,7 @@ GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
 # ---- Section 2: module fragments --------------------------------------------------------------
 include arch/x86/module.mk
 include arch/x86/svm/module.mk
+include arch/x86/snp/module.mk
 include kernel/module.mk
 include mm/module.mk
 include igvm/module.mk
