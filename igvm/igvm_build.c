@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "igvm/crc32.h"
+#include "igvm/firmware.h"
 #include "igvm/igvm_parse.h"
 #include "kernel/image_layout.h"
 
@@ -61,9 +62,13 @@ _Static_assert(BASTION_BOOT_STACK_OFFSET + BASTION_BOOT_STACK_SIZE <= BASTION_KE
 		       BASTION_BOOT_PGTABLE_OFFSET + 5 * IGVM_PAGE_SIZE <= BASTION_BOOT_STACK_OFFSET,
 	       "fixed pages must not overlap the kernel");
 _Static_assert(BASTION_SNP_VMSA_GPA == IGVM_SNP_VMSA_GPA, "VMSA GPA fixed by KVM (ABI 5.5)");
+_Static_assert(BASTION_FIRMWARE_INFO_OFFSET >= BASTION_BOOT_PGTABLE_OFFSET + 5 * IGVM_PAGE_SIZE &&
+		       BASTION_FIRMWARE_INFO_OFFSET + IGVM_PAGE_SIZE <= BASTION_BOOT_STACK_OFFSET,
+	       "the boot_firmware_info page lies between the boot tables and the boot stack");
 
 #define BOOT_STACK_PAGES (BASTION_BOOT_STACK_SIZE / IGVM_PAGE_SIZE)
-#define FIXED_PAGES (2u + BASTION_BOOT_PGTABLE_PAGES + BOOT_STACK_PAGES)
+/* SNP secrets + CPUID, boot tables, boot_firmware_info, boot stack. */
+#define FIXED_PAGES (2u + BASTION_BOOT_PGTABLE_PAGES + 1u + BOOT_STACK_PAGES)
 
 /* One PAGE_DATA directive before serialization. */
 struct page_rec {
@@ -251,6 +256,7 @@ struct build_state {
 	struct page_rec *recs;
 	struct blob_store *blobs;
 	uint8_t page_tables[5][IGVM_PAGE_SIZE];
+	uint8_t firmware_info[IGVM_PAGE_SIZE];
 	uint8_t vmsa[IGVM_VMSA_SIZE];
 	uint8_t native[IGVM_PAGE_SIZE];
 };
@@ -317,8 +323,12 @@ static void emit_prologue(uint8_t *buf, size_t *pos)
 	igvm_encode_required_memory(put_tlv(buf, pos, IGVM_VHT_REQUIRED_MEMORY, IGVM_REQUIRED_MEMORY_LEN), &req);
 }
 
-/* Fills st->recs with every PAGE_DATA of the image, unsorted. Returns the count. */
-static size_t collect_pages(struct build_state *st, const struct elf64_image *img)
+/*
+ * Fills st->recs with every PAGE_DATA of the image, unsorted. fw/fw_size is the firmware
+ * (fw_size 0: none); its pages point into fw. Returns the count.
+ */
+static size_t collect_pages(struct build_state *st, const struct elf64_image *img, const uint8_t *fw,
+			    size_t fw_size)
 {
 	const uint64_t base = BASTION_REGION_GPA;
 	struct page_rec *r = st->recs;
@@ -331,6 +341,9 @@ static size_t collect_pages(struct build_state *st, const struct elf64_image *im
 		r[n++] = (struct page_rec){ base + BASTION_BOOT_PGTABLE_OFFSET + (uint64_t)i * IGVM_PAGE_SIZE,
 					    IGVM_BUILD_MASK_ALL, IGVM_PAGE_DATA_TYPE_NORMAL, st->page_tables[i], 0 };
 	}
+	/* Measured, so that on SNP the launch digest vouches for what it says about the firmware. */
+	r[n++] = (struct page_rec){ base + BASTION_FIRMWARE_INFO_OFFSET, IGVM_BUILD_MASK_ALL, IGVM_PAGE_DATA_TYPE_NORMAL,
+				    st->firmware_info, 0 };
 	/* The boot stack is measured as zero pages so its initial contents are attested. */
 	for (uint32_t i = 0; i < BOOT_STACK_PAGES; i++) {
 		r[n++] = (struct page_rec){ base + BASTION_BOOT_STACK_OFFSET + (uint64_t)i * IGVM_PAGE_SIZE,
@@ -353,13 +366,26 @@ static size_t collect_pages(struct build_state *st, const struct elf64_image *im
 			seg_page += IGVM_PAGE_SIZE;
 		}
 	}
+	/* Firmware pages: measured for both platforms, like a ROM whose contents are attested. */
+	for (size_t off = 0; off < fw_size; off += IGVM_PAGE_SIZE) {
+		r[n++] = (struct page_rec){ igvm_firmware_gpa(fw_size) + off, IGVM_BUILD_MASK_ALL,
+					    IGVM_PAGE_DATA_TYPE_NORMAL, fw + off, 0 };
+	}
 	return n;
 }
 
 /* See igvm_build.h: build from a decoded image; 0, or -1 with err set. */
 int igvm_build_image(struct elf64_image *img, uint8_t **out, size_t *out_size, char *err, size_t errlen)
 {
+	return igvm_build_image_with_firmware(img, NULL, 0, out, out_size, err, errlen);
+}
+
+/* See igvm_build.h: build from a decoded image and optional firmware; 0, or -1 with err set. */
+int igvm_build_image_with_firmware(struct elf64_image *img, const uint8_t *fw, size_t fw_size, uint8_t **out,
+				   size_t *out_size, char *err, size_t errlen)
+{
 	struct build_state *st;
+	struct boot_firmware_info fw_info;
 	struct igvm_native_vp_context_x64 native;
 	struct igvm_fixed_header fh = { 0 };
 	struct igvm_vp_context vp = { 0 };
@@ -377,6 +403,11 @@ int igvm_build_image(struct elf64_image *img, uint8_t **out, size_t *out_size, c
 			      err, errlen) != 0) {
 		return -1;
 	}
+	if (fw == NULL) {
+		fw_size = 0;
+	} else if (igvm_firmware_check(fw, fw_size, err, errlen) != 0) {
+		return -1;
+	}
 	for (uint32_t s = 0; s < img->segment_count; s++) {
 		/* Bounded by the region size, checked above. */
 		seg_page_count += (img->segments[s].memsz + IGVM_PAGE_SIZE - 1) / IGVM_PAGE_SIZE;
@@ -385,7 +416,8 @@ int igvm_build_image(struct elf64_image *img, uint8_t **out, size_t *out_size, c
 	if (st == NULL) {
 		return build_fail(err, errlen, "out of memory");
 	}
-	page_count = FIXED_PAGES + (size_t)seg_page_count;
+	/* fw_size is at most BASTION_FIRMWARE_MAX_SIZE here, so this cannot overflow. */
+	page_count = FIXED_PAGES + (size_t)seg_page_count + fw_size / IGVM_PAGE_SIZE;
 	st->seg_pages = calloc(seg_page_count, IGVM_PAGE_SIZE);
 	st->recs = calloc(page_count, sizeof(*st->recs));
 	st->blobs = calloc(1, sizeof(*st->blobs));
@@ -402,11 +434,13 @@ int igvm_build_image(struct elf64_image *img, uint8_t **out, size_t *out_size, c
 	}
 
 	igvm_build_page_tables(st->page_tables);
+	igvm_firmware_info_init(fw, fw_size, &fw_info);
+	igvm_firmware_info_encode(st->firmware_info, &fw_info);
 	igvm_build_snp_vmsa(img->entry, st->vmsa);
 	igvm_build_native_context(img->entry, &native);
 	igvm_encode_native_vp_context(st->native, &native);
 
-	if (collect_pages(st, img) != page_count) {
+	if (collect_pages(st, img, fw, fw_size) != page_count) {
 		build_state_free(st);
 		return build_fail(err, errlen, "internal error: page count mismatch");
 	}
@@ -497,6 +531,13 @@ int igvm_build_image(struct elf64_image *img, uint8_t **out, size_t *out_size, c
 int igvm_build_from_elf(const uint8_t *elf, size_t elf_size, uint8_t **out, size_t *out_size, char *err,
 			size_t errlen)
 {
+	return igvm_build_from_elf_with_firmware(elf, elf_size, NULL, 0, out, out_size, err, errlen);
+}
+
+/* See igvm_build.h: build from ELF bytes and optional firmware; 0, or -1 with err set. */
+int igvm_build_from_elf_with_firmware(const uint8_t *elf, size_t elf_size, const uint8_t *fw, size_t fw_size,
+				      uint8_t **out, size_t *out_size, char *err, size_t errlen)
+{
 	struct elf64_image img;
 
 	*out = NULL;
@@ -505,5 +546,5 @@ int igvm_build_from_elf(const uint8_t *elf, size_t elf_size, uint8_t **out, size
 		       BASTION_REGION_GPA + BASTION_REGION_SIZE, &img, err, errlen) != 0) {
 		return -1;
 	}
-	return igvm_build_image(&img, out, out_size, err, errlen);
+	return igvm_build_image_with_firmware(&img, fw, fw_size, out, out_size, err, errlen);
 }

@@ -6,7 +6,33 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "igvm/crc32.h"
+#include "igvm/firmware.h"
+
 #define DUMP_CELL 24
+
+/* What the boot_firmware_info page says, and whether the firmware pages agree with it. */
+struct dump_fw {
+	bool found;      /* a PAGE_DATA at IGVM_FIRMWARE_INFO_GPA exists */
+	bool valid;      /* its descriptor passes igvm_firmware_info_check */
+	struct boot_firmware_info info;
+	char reason[160]; /* why it is not valid */
+	uint64_t pages;   /* firmware-range pages seen in GPA order */
+	bool in_order;    /* every firmware-range page followed the previous one */
+	uint32_t crc;     /* running CRC-32 state over those pages */
+};
+
+/* A pending run of consecutive firmware PAGE_DATA headers, listed as one row. */
+struct dump_run {
+	bool active;
+	struct igvm_header first;
+	uint32_t last_index;
+	uint64_t next_gpa;
+	uint32_t pages;
+	uint32_t zero_pages;
+};
+
+static const uint8_t dump_zero_page[IGVM_PAGE_SIZE];
 
 /* Formats v as 0x... into cell, or "-" when present is false. Returns cell. */
 static const char *hex_cell(char cell[DUMP_CELL], bool present, uint64_t v)
@@ -66,6 +92,87 @@ static void dump_native(const uint8_t *p, FILE *out)
 		c.gdtr_base, c.gdtr_limit, c.idtr_base, c.idtr_limit, c.gs_base);
 }
 
+/* True if a PAGE_DATA lies inside the firmware range the (valid) descriptor names. */
+static bool in_firmware(const struct dump_fw *fw, uint64_t gpa)
+{
+	return fw->valid && fw->info.size != 0 && gpa >= fw->info.gpa && gpa - fw->info.gpa < fw->info.size;
+}
+
+/*
+ * First pass: decode the boot_firmware_info page (found by its GPA) and CRC the firmware pages
+ * in file order, which is GPA order in every image igvmbuild writes. Output: *fw. No errors.
+ */
+static void scan_firmware(const struct igvm_file *file, struct dump_fw *fw)
+{
+	struct igvm_iter it;
+	struct igvm_header h;
+
+	memset(fw, 0, sizeof(*fw));
+	fw->in_order = true;
+	fw->crc = CRC32_INIT;
+	igvm_iter_init(&it, file);
+	while (igvm_iter_next(&it, &h)) {
+		const uint8_t *p;
+
+		if (h.type != IGVM_VHT_PAGE_DATA || h.u.page_data.gpa != IGVM_FIRMWARE_INFO_GPA || fw->found) {
+			continue;
+		}
+		fw->found = true;
+		p = igvm_file_bytes(file, h.u.page_data.file_offset, BOOT_FIRMWARE_INFO_SIZE);
+		igvm_firmware_info_decode(p != NULL ? p : dump_zero_page, &fw->info);
+		fw->valid = igvm_firmware_info_check(&fw->info, fw->reason, sizeof(fw->reason)) == 0;
+	}
+	if (!fw->valid || fw->info.size == 0) {
+		return;
+	}
+	igvm_iter_init(&it, file);
+	while (igvm_iter_next(&it, &h)) {
+		const uint8_t *p;
+
+		if (h.type != IGVM_VHT_PAGE_DATA || !in_firmware(fw, h.u.page_data.gpa)) {
+			continue;
+		}
+		if (h.u.page_data.gpa != fw->info.gpa + fw->pages * IGVM_PAGE_SIZE) {
+			fw->in_order = false;
+			return;
+		}
+		p = igvm_file_bytes(file, h.u.page_data.file_offset, IGVM_PAGE_SIZE);
+		fw->crc = crc32_update(fw->crc, p != NULL ? p : dump_zero_page, IGVM_PAGE_SIZE);
+		fw->pages++;
+	}
+}
+
+/* Prints the decoded boot_firmware_info page and how the firmware pages compare with it. */
+static void dump_firmware_info(const struct dump_fw *fw, FILE *out)
+{
+	const struct boot_firmware_info *i = &fw->info;
+
+	if (!fw->valid) {
+		fprintf(out, "         boot_firmware_info: invalid: %s\n", fw->reason);
+		return;
+	}
+	if (i->size == 0) {
+		fprintf(out, "         boot_firmware_info: magic \"BFWI\" version %u: no firmware (size 0)\n", i->version);
+		return;
+	}
+	fprintf(out, "         boot_firmware_info: magic \"BFWI\" version %u: firmware 0x%" PRIx64 "..0x%" PRIx64
+		" size 0x%" PRIx64 " reset vector 0x%" PRIx64 " flags 0x%x%s\n",
+		i->version, i->gpa, i->gpa + i->size - 1, i->size, i->reset_vector_gpa, i->flags,
+		(i->flags & BOOT_FIRMWARE_FLAG_MEASURED) != 0 ? " (MEASURED)" : "");
+	if (!fw->in_order) {
+		fprintf(out, "         boot_firmware_info: crc32 0x%08x (not checked: firmware pages not in GPA order)\n",
+			i->crc32);
+	} else if (fw->pages * IGVM_PAGE_SIZE != i->size) {
+		fprintf(out, "         boot_firmware_info: crc32 0x%08x (MISMATCH: only 0x%" PRIx64 " of 0x%" PRIx64 " firmware bytes have page data)\n",
+			i->crc32, fw->pages * IGVM_PAGE_SIZE, i->size);
+	} else if (crc32_final(fw->crc) != i->crc32) {
+		fprintf(out, "         boot_firmware_info: crc32 0x%08x (MISMATCH: the firmware pages give 0x%08x)\n", i->crc32,
+			crc32_final(fw->crc));
+	} else {
+		fprintf(out, "         boot_firmware_info: crc32 0x%08x (matches the firmware pages)\n", i->crc32);
+	}
+}
+
 /* Prints one table row; columns that do not apply are "-". */
 static void dump_row(FILE *out, const struct igvm_header *h, const char *mask, const char *gpa, const char *size,
 		     const char *area, const char *byte_off, const char *file_off, const char *detail)
@@ -74,12 +181,56 @@ static void dump_row(FILE *out, const struct igvm_header *h, const char *mask, c
 		igvm_header_type_name(h->type), mask, gpa, size, area, byte_off, file_off, detail);
 }
 
+/* Prints the pending firmware run as one row and clears it. */
+static void flush_run(struct dump_run *run, FILE *out)
+{
+	const struct igvm_page_data *pd = &run->first.u.page_data;
+	char c_mask[DUMP_CELL], c_gpa[DUMP_CELL], c_size[DUMP_CELL], detail[160];
+
+	if (!run->active) {
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%s%s%s firmware: %u pages (%u zero), headers %u..%u",
+		 igvm_page_data_type_name(pd->data_type), (pd->flags & IGVM_PAGE_FLAG_UNMEASURED) != 0 ? " unmeasured" : "",
+		 (pd->flags & IGVM_PAGE_FLAG_SHARED) != 0 ? " shared" : "", run->pages, run->zero_pages,
+		 run->first.index, run->last_index);
+	dump_row(out, &run->first, hex_cell(c_mask, true, pd->compatibility_mask), hex_cell(c_gpa, true, pd->gpa),
+		 hex_cell(c_size, true, (uint64_t)run->pages * IGVM_PAGE_SIZE), "-", "-", "various", detail);
+	run->active = false;
+}
+
+/*
+ * Adds a firmware PAGE_DATA to the pending run, or flushes the run and starts a new one when
+ * the page does not continue it (other mask, flags or type, or not the next GPA).
+ */
+static void add_to_run(struct dump_run *run, const struct igvm_header *h, FILE *out)
+{
+	const struct igvm_page_data *pd = &h->u.page_data;
+	const struct igvm_page_data *first = &run->first.u.page_data;
+
+	if (run->active && (pd->gpa != run->next_gpa || pd->compatibility_mask != first->compatibility_mask ||
+			    pd->flags != first->flags || pd->data_type != first->data_type)) {
+		flush_run(run, out);
+	}
+	if (!run->active) {
+		memset(run, 0, sizeof(*run));
+		run->active = true;
+		run->first = *h;
+	}
+	run->last_index = h->index;
+	run->next_gpa = pd->gpa + IGVM_PAGE_SIZE;
+	run->pages++;
+	run->zero_pages += pd->file_offset == 0;
+}
+
 /* See igvm_dump.h: listing of a validated file on out; no errors. */
 void igvm_dump(const struct igvm_file *file, FILE *out)
 {
 	const struct igvm_fixed_header *fh = &file->fixed;
 	struct igvm_iter it;
 	struct igvm_header h;
+	struct dump_fw fw;
+	struct dump_run run = { 0 };
 	uint32_t page_count = 0, zero_pages = 0;
 
 	fprintf(out, "IGVM file, format version %u\n", fh->format_version);
@@ -101,12 +252,20 @@ void igvm_dump(const struct igvm_file *file, FILE *out)
 	fprintf(out, "%5s  %-8s  %-26s  %-5s  %-16s  %-10s  %-4s  %-8s  %-10s  %s\n", "idx", "offset", "type", "mask",
 		"gpa", "size", "area", "byte_off", "file_off", "details");
 
+	scan_firmware(file, &fw);
 	igvm_iter_init(&it, file);
 	while (igvm_iter_next(&it, &h)) {
 		char c_mask[DUMP_CELL], c_gpa[DUMP_CELL], c_size[DUMP_CELL], c_area[DUMP_CELL];
 		char c_boff[DUMP_CELL], c_foff[DUMP_CELL], detail[160];
 
 		detail[0] = '\0';
+		if (h.type == IGVM_VHT_PAGE_DATA && in_firmware(&fw, h.u.page_data.gpa)) {
+			page_count++;
+			zero_pages += h.u.page_data.file_offset == 0;
+			add_to_run(&run, &h, out);
+			continue;
+		}
+		flush_run(&run, out);
 		switch (h.type) {
 		case IGVM_VHT_SUPPORTED_PLATFORM:
 			snprintf(detail, sizeof(detail), "platform %s version %u highest_vtl %u shared_gpa_boundary 0x%" PRIx64,
@@ -137,12 +296,16 @@ void igvm_dump(const struct igvm_file *file, FILE *out)
 
 			page_count++;
 			zero_pages += pd->file_offset == 0;
-			snprintf(detail, sizeof(detail), "%s%s%s%s", igvm_page_data_type_name(pd->data_type),
+			snprintf(detail, sizeof(detail), "%s%s%s%s%s", igvm_page_data_type_name(pd->data_type),
 				 pd->file_offset == 0 ? " zero" : "",
 				 (pd->flags & IGVM_PAGE_FLAG_UNMEASURED) != 0 ? " unmeasured" : "",
-				 (pd->flags & IGVM_PAGE_FLAG_SHARED) != 0 ? " shared" : "");
+				 (pd->flags & IGVM_PAGE_FLAG_SHARED) != 0 ? " shared" : "",
+				 pd->gpa == IGVM_FIRMWARE_INFO_GPA ? " boot_firmware_info" : "");
 			dump_row(out, &h, hex_cell(c_mask, true, pd->compatibility_mask), hex_cell(c_gpa, true, pd->gpa),
 				 "0x1000", "-", "-", hex_cell(c_foff, true, pd->file_offset), detail);
+			if (pd->gpa == IGVM_FIRMWARE_INFO_GPA) {
+				dump_firmware_info(&fw, out);
+			}
 			break;
 		}
 		case IGVM_VHT_REQUIRED_MEMORY:
@@ -175,6 +338,7 @@ void igvm_dump(const struct igvm_file *file, FILE *out)
 			break;
 		}
 	}
+	flush_run(&run, out);
 	fprintf(out, "summary: %u headers, %u PAGE_DATA (%u zero pages)\n", file->header_count, page_count, zero_pages);
 }
 

@@ -9,7 +9,16 @@
  *     type and flags, platform, policy);
  *   - VP contexts get indented continuation lines with a decoded register summary:
  *     SNP: RIP RAX CR0 CR3 CR4 EFER, CS/DS selector+attributes, SEV_FEATURES, VMPL;
- *     native: RIP RAX CR0 CR3 CR4 EFER, CS/DS selector+attributes, RFLAGS.
+ *     native: RIP RAX CR0 CR3 CR4 EFER, CS/DS selector+attributes, RFLAGS;
+ *   - the PAGE_DATA at the boot_firmware_info GPA (igvm/firmware.h) is marked
+ *     "boot_firmware_info" and gets "boot_firmware_info: ..." continuation lines: the decoded
+ *     descriptor ("no firmware (size 0)", or the firmware range, size, reset vector, flags) and
+ *     "crc32 0x... (matches the firmware pages)" or "(MISMATCH: ...)", or "invalid: reason";
+ *   - when that descriptor names a firmware image, each run of consecutive PAGE_DATA headers
+ *     inside the image (same mask, flags and type, contiguous GPAs) is one row: the first
+ *     header's index and offset, the run's first GPA and size, file offset "various", and
+ *     "NORMAL firmware: N pages (Z zero), headers A..B";
+ *   - a last "summary:" line counts headers, PAGE_DATA (firmware pages included) and zero pages.
  * Numbers are lowercase hex with a 0x prefix and no leading zeros (the SNP VMSA GPA prints as
  * 0xfffffffff000); "-" marks a column that does not apply.
  */

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "igvm/crc32.h"
+#include "igvm/firmware.h"
 #include "igvm/igvm_parse.h"
 #include "kernel/image_layout.h"
 
@@ -42,6 +44,15 @@ struct load_state {
 	size_t blob_cap;
 	size_t last_cap; /* capacity of the data buffer of the last blob */
 	bool have_context;
+	/* Firmware staging (fw_size 0: none). fw_have[i] marks page i as loaded. */
+	uint64_t fw_gpa;
+	uint64_t fw_size;
+	uint64_t fw_staging;
+	uint32_t fw_crc32;
+	uint32_t fw_first_header; /* first firmware page directive, for messages */
+	uint64_t fw_staged;       /* pages copied so far */
+	uint8_t *fw_data;
+	uint8_t *fw_have;
 };
 
 /* Formats a message into err. Always returns -1. */
@@ -90,6 +101,20 @@ size_t igvm_load_memory_map(const struct igvm_ram_layout *ram, struct igvm_memor
 		n++;
 	}
 	return n;
+}
+
+/* See igvm_load.h: top of low RAM minus size, or UINT64_MAX if it does not fit. */
+uint64_t igvm_load_firmware_staging_gpa(const struct igvm_ram_layout *ram, uint64_t size)
+{
+	uint64_t top = ram->below_4g & ~(uint64_t)(IGVM_PAGE_SIZE - 1);
+
+	return size <= top ? top - size : UINT64_MAX;
+}
+
+/* True if the half-open ranges [a, a + as) and [b, b + bs) intersect (no overflow). */
+static bool ranges_overlap(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
+{
+	return a >= b ? a - b < bs : b - a < as;
 }
 
 /* True if [gpa, gpa + size) lies entirely inside one RAM range of ram. */
@@ -395,6 +420,140 @@ static int load_vp_context(struct load_state *st, struct igvm_load_result *res, 
 	return 0;
 }
 
+/*
+ * Finds the NATIVE boot_firmware_info page and, if it names a firmware image, prepares the
+ * staging copy. A page without the "BFWI" magic is not a descriptor (the file is then treated
+ * as having no firmware); a descriptor that fails igvm_firmware_info_check is refused.
+ * Returns 0, or -1 with err set (bad descriptor, no room in low RAM, out of memory).
+ */
+static int prepare_firmware(struct load_state *st, char *err, size_t errlen)
+{
+	struct boot_firmware_info info;
+	struct igvm_iter it;
+	struct igvm_header h;
+	const uint8_t *page = NULL;
+	uint32_t index = 0;
+	char why[200];
+
+	igvm_iter_init(&it, &st->file);
+	while (igvm_iter_next(&it, &h)) {
+		if (h.type == IGVM_VHT_PAGE_DATA && h.u.page_data.gpa == IGVM_FIRMWARE_INFO_GPA &&
+		    (h.u.page_data.compatibility_mask & st->native_mask) != 0) {
+			/* file_offset 0 (a zero page) has no magic, so it means "no firmware". */
+			page = igvm_file_bytes(&st->file, h.u.page_data.file_offset, BOOT_FIRMWARE_INFO_SIZE);
+			index = h.index;
+			break;
+		}
+	}
+	if (page == NULL) {
+		return 0;
+	}
+	igvm_firmware_info_decode(page, &info);
+	if (info.magic != BOOT_FIRMWARE_INFO_MAGIC) {
+		return 0;
+	}
+	if (igvm_firmware_info_check(&info, why, sizeof(why)) != 0) {
+		return load_fail(err, errlen, "header %u: boot_firmware_info at GPA 0x%" PRIx64 ": %s", index,
+				 IGVM_FIRMWARE_INFO_GPA, why);
+	}
+	if (info.size == 0) {
+		return 0;
+	}
+	st->fw_staging = igvm_load_firmware_staging_gpa(&st->ram, info.size);
+	if (st->fw_staging == UINT64_MAX) {
+		return load_fail(err, errlen,
+				 "the 0x%" PRIx64 "-byte firmware staging copy does not fit in the 0x%" PRIx64 " bytes of RAM below 4 GiB: give QEMU more memory with -m",
+				 info.size, st->ram.below_4g);
+	}
+	st->fw_gpa = info.gpa;
+	st->fw_size = info.size;
+	st->fw_crc32 = info.crc32;
+	st->fw_data = calloc(1, (size_t)info.size);
+	st->fw_have = calloc(1, (size_t)(info.size / IGVM_PAGE_SIZE));
+	if (st->fw_data == NULL || st->fw_have == NULL) {
+		return load_fail(err, errlen, "out of memory");
+	}
+	return 0;
+}
+
+/* Copies one NATIVE firmware page into the staging copy. Returns 0, or -1 with err set. */
+static int stage_firmware_page(struct load_state *st, const struct igvm_header *h, const uint8_t *bytes, char *err,
+			       size_t errlen)
+{
+	uint64_t page = (h->u.page_data.gpa - st->fw_gpa) / IGVM_PAGE_SIZE;
+
+	if (st->fw_have[page] != 0) {
+		/* igvm_parse already refuses this; kept so a stray duplicate can never go unnoticed. */
+		return load_fail(err, errlen, "header %u: firmware page 0x%" PRIx64 " is loaded twice", h->index,
+				 h->u.page_data.gpa);
+	}
+	if (bytes != NULL) {
+		memcpy(st->fw_data + page * IGVM_PAGE_SIZE, bytes, IGVM_PAGE_SIZE);
+	}
+	if (st->fw_staged == 0) {
+		st->fw_first_header = h->index;
+	}
+	st->fw_staged++;
+	st->fw_have[page] = 1;
+	return 0;
+}
+
+/*
+ * After the directives: checks the staging copy is complete, matches the descriptor's CRC-32
+ * and lands on RAM nothing else uses, then adds it as a blob and reports it in res.
+ * Returns 0, or -1 with err set.
+ */
+static int finish_firmware(struct load_state *st, struct igvm_load_result *res, char *err, size_t errlen)
+{
+	struct igvm_load_blob *b;
+	uint32_t crc;
+
+	if (st->fw_size == 0) {
+		return 0;
+	}
+	for (uint64_t i = 0; i < st->fw_size / IGVM_PAGE_SIZE; i++) {
+		if (st->fw_have[i] == 0) {
+			return load_fail(err, errlen,
+					 "firmware page at GPA 0x%" PRIx64 " (boot_firmware_info says 0x%" PRIx64 "+0x%" PRIx64 ") has no NATIVE page data",
+					 st->fw_gpa + i * IGVM_PAGE_SIZE, st->fw_gpa, st->fw_size);
+		}
+	}
+	crc = crc32(st->fw_data, (size_t)st->fw_size);
+	if (crc != st->fw_crc32) {
+		return load_fail(err, errlen,
+				 "the firmware pages have CRC-32 0x%08x but boot_firmware_info says 0x%08x: the file data is damaged (the IGVM checksum does not cover it)",
+				 crc, st->fw_crc32);
+	}
+	for (size_t i = 0; i < res->blob_count; i++) {
+		if (ranges_overlap(res->blobs[i].gpa, res->blobs[i].size, st->fw_staging, st->fw_size)) {
+			return load_fail(err, errlen,
+					 "no room for the firmware staging copy at the top of low RAM (0x%" PRIx64 "+0x%" PRIx64 "): it would overlap data at 0x%" PRIx64 "+0x%zx (header %u); give QEMU more memory with -m",
+					 st->fw_staging, st->fw_size, res->blobs[i].gpa, res->blobs[i].size,
+					 res->blobs[i].first_header);
+		}
+	}
+	if (res->blob_count == st->blob_cap) {
+		size_t cap = st->blob_cap == 0 ? 16 : st->blob_cap * 2;
+		struct igvm_load_blob *nb = realloc(res->blobs, cap * sizeof(*nb));
+
+		if (nb == NULL) {
+			return load_fail(err, errlen, "out of memory");
+		}
+		res->blobs = nb;
+		st->blob_cap = cap;
+	}
+	b = &res->blobs[res->blob_count++];
+	b->gpa = st->fw_staging;
+	b->size = (size_t)st->fw_size;
+	b->data = st->fw_data;
+	b->first_header = st->fw_first_header;
+	st->fw_data = NULL; /* now owned by res */
+	res->firmware_gpa = st->fw_gpa;
+	res->firmware_size = st->fw_size;
+	res->firmware_staging_gpa = st->fw_staging;
+	return 0;
+}
+
 /* One directive of the NATIVE platform, in file order. */
 static int load_header(struct load_state *st, struct igvm_load_result *res, const struct igvm_header *h,
 		       const struct igvm_load_options *opt, char *err, size_t errlen)
@@ -457,6 +616,9 @@ static int load_header(struct load_state *st, struct igvm_load_result *res, cons
 				return load_fail(err, errlen, "header %u: page data outside the file", h->index);
 			}
 		}
+		if (st->fw_size != 0 && pd->gpa >= st->fw_gpa && pd->gpa - st->fw_gpa < st->fw_size) {
+			return stage_firmware_page(st, h, bytes, err, errlen);
+		}
 		if (emit(st, res, pd->gpa, bytes, IGVM_PAGE_SIZE, h->index) != 0) {
 			return load_fail(err, errlen, "out of memory");
 		}
@@ -472,6 +634,13 @@ static int load_header(struct load_state *st, struct igvm_load_result *res, cons
 			return load_fail(err, errlen,
 					 "Bastion's region 0x%" PRIx64 "+0x%x is not backed by RAM: give QEMU more memory with -m (and the same --mem-mib to igvmload)",
 					 rm->gpa, rm->number_of_bytes);
+		}
+		/* The region's free part gets no blob, so check it here rather than in finish_firmware. */
+		if (st->fw_size != 0 && ranges_overlap(rm->gpa, rm->number_of_bytes, st->fw_staging, st->fw_size)) {
+			return load_fail(err, errlen,
+					 "no room for the firmware staging copy at the top of low RAM (0x%" PRIx64 "+0x%" PRIx64 "): it would overlap Bastion's region 0x%" PRIx64 "+0x%x; give QEMU at least %" PRIu64 " MiB with -m",
+					 st->fw_staging, st->fw_size, rm->gpa, rm->number_of_bytes,
+					 (rm->gpa + rm->number_of_bytes + st->fw_size + (1u << 20) - 1) >> 20);
 		}
 		return 0;
 	}
@@ -578,6 +747,9 @@ int igvm_load(const uint8_t *file, size_t size, const uint8_t *rom_template, siz
 		load_fail(err, errlen, "out of memory");
 		goto out;
 	}
+	if (prepare_firmware(st, err, errlen) != 0) {
+		goto out;
+	}
 	igvm_iter_init(&it, &st->file);
 	while (igvm_iter_next(&it, &h)) {
 		if (load_header(st, res, &h, opt, err, errlen) != 0) {
@@ -588,7 +760,7 @@ int igvm_load(const uint8_t *file, size_t size, const uint8_t *rom_template, siz
 		load_fail(err, errlen, "the file has no NATIVE VP context for vp 0; the reset ROM needs one");
 		goto out;
 	}
-	if (finish_blobs(st, res, err, errlen) != 0) {
+	if (finish_firmware(st, res, err, errlen) != 0 || finish_blobs(st, res, err, errlen) != 0) {
 		goto out;
 	}
 	res->rom = malloc(RESET_ROM_SIZE);
@@ -612,6 +784,8 @@ out:
 		}
 		free(st->areas);
 	}
+	free(st->fw_data);
+	free(st->fw_have);
 	free(st);
 	if (rc != 0) {
 		igvm_load_result_free(res);
@@ -667,6 +841,10 @@ int igvm_load_write(const struct igvm_load_result *res, const char *dir, FILE *a
 			return -1;
 		}
 		fprintf(args_out, "-device\nloader,file=%s,addr=0x%" PRIx64 ",force-raw=on\n", path, res->blobs[i].gpa);
+	}
+	if (res->firmware_size != 0) {
+		fprintf(args_out, "-fw_cfg\nname=%s,string=0x%" PRIx64 "\n", BOOT_FIRMWARE_STAGING_FW_CFG,
+			res->firmware_staging_gpa);
 	}
 	free(path);
 	return 0;

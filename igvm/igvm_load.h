@@ -8,6 +8,14 @@
  * IGVM support does for NATIVE (ABI 5.5 table): zeroed parameter areas (file contents
  * ignored), MEMORY_MAP from the q35 e820 layout, VP_COUNT, PARAMETER_INSERT, PAGE_DATA
  * including zero pages, REQUIRED_MEMORY checked against RAM.
+ *
+ * One exception, for the guest firmware (igvmbuild --firmware, igvm/firmware.h): its pages
+ * belong at [4 GiB - size, 4 GiB), where stock q35 has no RAM (QEMU 7.2 silently drops loader
+ * blobs there) and where the reset ROM owns the top 64 KiB (a blob there silently overwrites
+ * the ROM). So igvmload loads them as one "staging copy" at the top of low RAM and names its
+ * GPA in the fw_cfg file BOOT_FIRMWARE_STAGING_FW_CFG; Bastion maps the guest's firmware range
+ * onto the copy with nested paging. The measured boot_firmware_info page is loaded unchanged.
+ * igvm/README.md has the full reasoning.
  */
 #pragma once
 
@@ -45,7 +53,19 @@ struct igvm_load_result {
 	size_t blob_count;
 	uint8_t *rom;                 /* RESET_ROM_SIZE bytes: template with the parameter block set */
 	struct reset_rom_params rom_params;
+	/* Guest firmware; all 0 when the image has none (no or a size-0 boot_firmware_info). */
+	uint64_t firmware_gpa;         /* where the guest sees it: 4 GiB - size */
+	uint64_t firmware_size;
+	uint64_t firmware_staging_gpa; /* where the staging copy is loaded (one of the blobs) */
 };
+
+/*
+ * igvm_load_firmware_staging_gpa: where igvmload puts the staging copy of a firmware image of
+ * size bytes: the top of the RAM below 4 GiB (page aligned) minus size, so it takes no room
+ * from Bastion's region and splits no RAM range in two.
+ * Inputs: ram, size. Returns the GPA, or UINT64_MAX if size exceeds the RAM below 4 GiB.
+ */
+uint64_t igvm_load_firmware_staging_gpa(const struct igvm_ram_layout *ram, uint64_t size);
 
 /*
  * igvm_load_ram_layout: the RAM QEMU's q35 machine creates for mem_bytes of memory: all of it
@@ -86,7 +106,11 @@ int igvm_load_patch_rom(uint8_t *rom, size_t rom_size, const struct reset_rom_pa
  * Returns 0, or -1 with a message in err[errlen]: invalid file (with offset), no NATIVE
  * platform, unsupported directive, memory map area too small, region not backed by RAM,
  * overlapping blobs, missing/duplicate/inexpressible native VP context, bad ROM template,
- * limits exceeded, out of memory.
+ * limits exceeded, out of memory; and for firmware: a boot_firmware_info page with magic
+ * "BFWI" that igvm_firmware_info_check refuses, firmware pages missing or not matching its
+ * CRC-32, no room for the staging copy (overlaps REQUIRED_MEMORY or other data, or more than
+ * the RAM below 4 GiB). A page at the boot_firmware_info GPA without the magic is loaded like
+ * any page and means "no firmware".
  */
 int igvm_load(const uint8_t *file, size_t size, const uint8_t *rom_template, size_t rom_size,
 	      const struct igvm_load_options *opt, struct igvm_load_result *res, char *err, size_t errlen);
@@ -97,7 +121,8 @@ void igvm_load_result_free(struct igvm_load_result *res);
 /*
  * igvm_load_write: write DIR/rom.bin and DIR/blob-NNN.bin (DIR is created if missing) and
  * print the QEMU arguments to args_out, one per line: "-bios", "DIR/rom.bin", then per blob
- * "-device", "loader,file=DIR/blob-NNN.bin,addr=0x...,force-raw=on".
+ * "-device", "loader,file=DIR/blob-NNN.bin,addr=0x...,force-raw=on", then, if the image has
+ * firmware, "-fw_cfg", "name=opt/bastion/firmware-staging,string=0x<staging GPA>".
  * Inputs: res, dir, args_out. Returns 0, or -1 with a message in err[errlen] (I/O failure, or
  * a ',' in DIR, which QEMU's option syntax would split).
  */

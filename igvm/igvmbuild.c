@@ -1,7 +1,10 @@
 /*
  * igvmbuild: build Bastion's IGVM image from the kernel ELF.
  *
- * Usage: igvmbuild --elf build/bastion.elf -o build/bastion.igvm
+ * Usage: igvmbuild --elf build/bastion.elf -o build/bastion.igvm [--firmware FIRMWARE.fd]
+ *   --firmware FILE  a flat guest firmware image (e.g. OVMF.fd) to place so that it ends at
+ *                    4 GiB, measured, and describe in the boot_firmware_info page
+ *                    (igvm/firmware.h lists the rules the image must meet)
  * Exit status: 0 on success, 1 on any error (message on stderr), 2 on a usage error.
  * The output is written to OUT.tmp and renamed, so a failed build never leaves a partial OUT.
  */
@@ -10,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "igvm/firmware.h"
 #include "igvm/igvm_build.h"
 #include "igvm/igvm_parse.h"
 
@@ -18,7 +22,7 @@
 /* Prints the usage line to out. No errors. */
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: igvmbuild --elf KERNEL.elf -o OUTPUT.igvm\n");
+	fprintf(out, "usage: igvmbuild --elf KERNEL.elf -o OUTPUT.igvm [--firmware FIRMWARE.fd]\n");
 }
 
 /*
@@ -63,15 +67,19 @@ int main(int argc, char **argv)
 {
 	const char *elf_path = NULL;
 	const char *out_path = NULL;
+	const char *fw_path = NULL;
 	uint8_t *elf = NULL;
+	uint8_t *fw = NULL;
 	uint8_t *image = NULL;
-	size_t elf_size, image_size;
+	size_t elf_size, image_size, fw_size = 0;
 	char err[512];
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--elf") == 0 && i + 1 < argc) {
 			elf_path = argv[++i];
+		} else if (strcmp(argv[i], "--firmware") == 0 && i + 1 < argc) {
+			fw_path = argv[++i];
 		} else if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc) {
 			out_path = argv[++i];
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -91,8 +99,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "igvmbuild: %s: %s\n", elf_path, err);
 		return 1;
 	}
-	rc = igvm_build_from_elf(elf, elf_size, &image, &image_size, err, sizeof(err));
+	/* The size limit makes igvm_read_file stop early on e.g. a disk image passed by mistake. */
+	if (fw_path != NULL &&
+	    igvm_read_file(fw_path, IGVM_BUILD_FIRMWARE_MAX_SIZE, &fw, &fw_size, err, sizeof(err)) != 0) {
+		fprintf(stderr, "igvmbuild: --firmware %s: %s\n", fw_path, err);
+		free(elf);
+		return 1;
+	}
+	if (fw_path != NULL) {
+		/* Check the firmware first so its errors name the firmware file, not the ELF. */
+		if (igvm_firmware_check(fw, fw_size, err, sizeof(err)) != 0) {
+			fprintf(stderr, "igvmbuild: --firmware %s: %s\n", fw_path, err);
+			free(elf);
+			free(fw);
+			return 1;
+		}
+	}
+	rc = igvm_build_from_elf_with_firmware(elf, elf_size, fw_path != NULL ? fw : NULL, fw_size, &image,
+					       &image_size, err, sizeof(err));
 	free(elf);
+	free(fw);
 	if (rc != 0) {
 		fprintf(stderr, "igvmbuild: %s: %s\n", elf_path, err);
 		return 1;

@@ -19,7 +19,8 @@
  *   0x02000 .. 0x02FFF   SNP secrets page (SNP only)                      PAGE_DATA type SECRETS
  *   0x03000 .. 0x03FFF   SNP CPUID page (SNP only)                        PAGE_DATA type CPUID_DATA
  *   0x04000 .. 0x08FFF   boot page tables (5 pages)                       PAGE_DATA (built by igvmbuild)
- *   0x09000 .. 0x0FFFF   unused (not loaded)
+ *   0x09000 .. 0x09FFF   boot_firmware_info (kernel/boot_firmware.h)      PAGE_DATA (measured)
+ *   0x0A000 .. 0x0FFFF   unused (not loaded)
  *   0x10000 .. 0x1FFFF   boot stack (64 KiB, zero pages)                  PAGE_DATA (zero, measured)
  *   0x20000 .. image end kernel ELF PT_LOAD segments (.entry32 first)    PAGE_DATA
  *   image end .. size    free memory handed to the page allocator         (REQUIRED_MEMORY only)
@@ -71,3 +72,13 @@
 #define BASTION_QEMU_EXIT_PORT 0xf4
 #define BASTION_QEMU_EXIT_SUCCESS 0x10 /* QEMU exit status 33 */
 #define BASTION_QEMU_EXIT_FAILURE 0x11 /* QEMU exit status 35 */
+
+/*
+ * Guest firmware (igvmbuild --firmware, kernel/boot_firmware.h): a flat image that ends at
+ * BASTION_FIRMWARE_END, like a flash/BIOS mapping, at most BASTION_FIRMWARE_MAX_SIZE bytes (the
+ * PC firmware window [4 GiB - 16 MiB, 4 GiB), above the IOAPIC/HPET/LAPIC MMIO). Its descriptor
+ * page lives at BASTION_FIRMWARE_INFO_OFFSET in the region.
+ */
+#define BASTION_FIRMWARE_INFO_OFFSET 0x09000
+#define BASTION_FIRMWARE_END 0x100000000
+#define BASTION_FIRMWARE_MAX_SIZE 0x1000000

@@ -273,8 +273,8 @@ KTEST(igvm_build, synthetic_elf_directive_order)
 			vps++;
 		}
 	}
-	/* 2 SNP pages, 5 page tables, 16 stack pages, 2 + 5 kernel pages. */
-	EXPECT_EQ(pages, 2u + 5u + BASTION_BOOT_STACK_SIZE / 0x1000 + 7u);
+	/* 2 SNP pages, 5 page tables, boot_firmware_info, 16 stack pages, 2 + 5 kernel pages. */
+	EXPECT_EQ(pages, 2u + 5u + 1u + BASTION_BOOT_STACK_SIZE / 0x1000 + 7u);
 	EXPECT_EQ(vps, 2u);
 	EXPECT_EQ(f.header_count, 10u + pages + 2u);
 	free(img);
@@ -340,8 +340,11 @@ KTEST(igvm_build, synthetic_elf_page_contents_and_dedup)
 	}
 	EXPECT_FALSE(find_page(&f, KERNEL_GPA + 0x7000, 0x2, &pd));
 
-	/* Data region: 5 page tables + 2 code pages + 1 shared data page + 2 VP contexts. */
-	EXPECT_EQ(size - f.data_region_offset, 10u * 0x1000u);
+	/*
+	 * Data region: 5 page tables + boot_firmware_info + 2 code pages + 1 shared data page +
+	 * 2 VP contexts.
+	 */
+	EXPECT_EQ(size - f.data_region_offset, 11u * 0x1000u);
 	free(img);
 }
 

@@ -175,12 +175,16 @@ KTEST(igvm_load, blobs_merged_at_right_addresses)
 
 	ASSERT_EQ(build_load_image(&img, &size), 0);
 	ASSERT_EQ(load_with(img, size, 512, 1, &res, err, sizeof(err)), 0);
-	/* Parameter pages; page tables; boot stack + kernel (contiguous). SNP-only pages absent. */
+	/*
+	 * Parameter pages; page tables + boot_firmware_info (contiguous); boot stack + kernel
+	 * (contiguous). SNP-only pages absent; no firmware, so no staging copy.
+	 */
 	ASSERT_EQ(res.blob_count, 3u);
 	EXPECT_EQ(res.blobs[0].gpa, (uint64_t)BASTION_REGION_GPA);
 	EXPECT_EQ(res.blobs[0].size, 0x2000u);
 	EXPECT_EQ(res.blobs[1].gpa, (uint64_t)BASTION_REGION_GPA + BASTION_BOOT_PGTABLE_OFFSET);
-	EXPECT_EQ(res.blobs[1].size, 5u * 0x1000u);
+	EXPECT_EQ(res.blobs[1].size, 6u * 0x1000u);
+	EXPECT_EQ(res.firmware_size, 0u);
 	EXPECT_EQ(res.blobs[2].gpa, (uint64_t)BASTION_REGION_GPA + BASTION_BOOT_STACK_OFFSET);
 	EXPECT_EQ(res.blobs[2].size, BASTION_BOOT_STACK_SIZE + 0x4000u);
 	EXPECT_NULL(blob_at(&res, BASTION_REGION_GPA + BASTION_SNP_SECRETS_OFFSET));
