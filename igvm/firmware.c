@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "igvm/crc32.h"
+#include "kernel/crc32.h"
 
 _Static_assert(BASTION_FIRMWARE_MAX_SIZE % IGVM_PAGE_SIZE == 0 && BASTION_FIRMWARE_MAX_SIZE <= BASTION_FIRMWARE_END,
 	       "the firmware window is whole pages below its end");

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "igvm/crc32.h"
+#include "kernel/crc32.h"
 #include "igvm/firmware.h"
 #include "igvm/igvm_parse.h"
 #include "kernel/image_layout.h"

@@ -6,7 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "igvm/crc32.h"
+#include "kernel/crc32.h"
 #include "igvm/firmware.h"
 
 #define DUMP_CELL 24

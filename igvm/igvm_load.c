@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "igvm/crc32.h"
+#include "kernel/crc32.h"
 #include "igvm/firmware.h"
 #include "igvm/igvm_parse.h"
 #include "kernel/image_layout.h"

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "igvm/crc32.h"
+#include "kernel/crc32.h"
 
 /* ---- Header type table (ABI 5.3, 5.4). ---- */
 

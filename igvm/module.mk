@@ -16,7 +16,7 @@
 #                   BUILD_TOOLS_DIR/../../tools, and BASTION_ELF)
 
 IGVM_LIB_SRCS := \
-	igvm/crc32.c \
+	kernel/crc32.c \
 	igvm/igvm_parse.c \
 	igvm/elf64.c \
 	igvm/firmware.c \

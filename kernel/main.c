@@ -10,6 +10,8 @@
 #include "arch/x86/cpu_tables.h"
 #include "kernel/boot_params.h"
 #include "kernel/console.h"
+#include "kernel/firmware.h"
+#include "kernel/guest_boot.h"
 #include "kernel/image_layout.h"
 #include "kernel/layout.h"
 #include "kernel/log.h"
@@ -70,6 +72,7 @@ void kmain(uint32_t platform_type)
 	boot_params_init();     /* memory map and vCPU count from the IGVM parameter pages */
 	log_memory_map();
 	log_region();
+	firmware_init(platform_type);  /* the guest firmware's descriptor (and staging copy) */
 	mm_init(platform_type, boot_params_memmap()); /* page pool, heap, W^X tables, ledger */
 	cpu_tables_guard_ist_stacks(); /* #DF/NMI/#MC stacks with guard pages */
 	platform_init(platform_type);  /* native: SVM + nested page tables over guest RAM */
@@ -78,7 +81,8 @@ void kmain(uint32_t platform_type)
 #ifdef CONFIG_KTEST
 	ktest_kernel_main();    /* test image: run the in-kernel tests, exit QEMU with the verdict */
 #endif
-	kmain_halt();           /* nothing to serve yet: idle */
+	guest_boot();           /* start the guest firmware, if the IGVM file has one */
+	kmain_halt();           /* nothing left to serve: idle */
 }
 
 void kmain_halt(void)

@@ -1,6 +1,7 @@
 #include "mm/mm.h"
 
 #include "arch/x86/snp_cpuid.h"
+#include "kernel/firmware.h"
 #include "kernel/image_layout.h"
 #include "kernel/layout.h"
 #include "kernel/log.h"
@@ -68,6 +69,47 @@ static enum page_state_result ledger_apply_range(uint64_t base, uint64_t size,
 	return PS_OK;
 }
 
+/* The staging copy of the firmware (QEMU < 10.2) is not guest RAM: the guest sees those
+ * bytes only at the firmware's own addresses. */
+static enum page_state_result ledger_assign_firmware(void)
+{
+	const struct firmware_image *fw = firmware_image();
+
+	if (!fw->present || !fw->staged) {
+		return PS_OK;
+	}
+	return ledger_apply_range(fw->backing, fw->size, PS_OP_ASSIGN_FIRMWARE);
+}
+
+/* Validates every guest-owned page of [base, base + size); other owners are skipped. */
+static enum page_state_result ledger_validate_guest(uint64_t base, uint64_t size)
+{
+	uint64_t end = base + size;
+
+	while (base < end) {
+		struct page_state_record rec;
+		enum page_state_result r = PS_OK;
+
+		if (addr_is_aligned(base, HUGE_PAGE_SIZE) && end - base >= HUGE_PAGE_SIZE &&
+		    page_state_apply(&vm_page_state, gpa_init(base), PAGE_SIZE_2M, PS_OP_VALIDATE,
+				     0) == PS_OK) {
+			base += HUGE_PAGE_SIZE;
+			continue;
+		}
+		r = page_state_get(&vm_page_state, gpa_init(base), &rec);
+		if (r == PS_OK && page_state_record_owner(rec) == PS_OWNER_GUEST &&
+		    !page_state_record_validated(rec)) {
+			r = page_state_apply(&vm_page_state, gpa_init(base), PAGE_SIZE_4K,
+					     PS_OP_VALIDATE, 0);
+		}
+		if (r != PS_OK) {
+			return r;
+		}
+		base += PAGE_SIZE;
+	}
+	return PS_OK;
+}
+
 static void ledger_init(uint32_t platform_type, const struct boot_memmap *map)
 {
 	const struct page_state_callbacks cb = { .alloc = ledger_alloc, .free = ledger_free };
@@ -81,31 +123,20 @@ static void ledger_init(uint32_t platform_type, const struct boot_memmap *map)
 	if (r != PS_OK) {
 		panic("page-state ledger: assigning Bastion's region: %s", page_state_result_name(r));
 	}
+	r = ledger_assign_firmware();
+	if (r != PS_OK) {
+		panic("page-state ledger: assigning the firmware staging copy: %s",
+		      page_state_result_name(r));
+	}
 	if (platform_type == BASTION_PLATFORM_NATIVE) {
-		for (size_t i = 0; i < map->count; i++) {
-			const struct boot_mem_range *m = &map->ranges[i];
-			uint64_t end = m->base + m->size;
-
-			if (m->type != BOOT_MEM_RAM) {
-				continue;
+		/* Nested paging maps guest RAM from the first instruction: it starts validated. */
+		for (size_t i = 0; i < map->count && r == PS_OK; i++) {
+			if (map->ranges[i].type == BOOT_MEM_RAM) {
+				r = ledger_validate_guest(map->ranges[i].base, map->ranges[i].size);
 			}
-			/* Guest RAM on both sides of Bastion's region. */
-			if (m->base < BASTION_REGION_GPA) {
-				uint64_t stop = end < BASTION_REGION_GPA ? end : BASTION_REGION_GPA;
-
-				r = ledger_apply_range(m->base, stop - m->base, PS_OP_VALIDATE);
-			}
-			if (r == PS_OK && end > BASTION_REGION_GPA + BASTION_REGION_SIZE) {
-				uint64_t start = m->base > BASTION_REGION_GPA + BASTION_REGION_SIZE
-							 ? m->base
-							 : BASTION_REGION_GPA + BASTION_REGION_SIZE;
-
-				r = ledger_apply_range(start, end - start, PS_OP_VALIDATE);
-			}
-			if (r != PS_OK) {
-				panic("page-state ledger: validating guest RAM: %s",
-				      page_state_result_name(r));
-			}
+		}
+		if (r != PS_OK) {
+			panic("page-state ledger: validating guest RAM: %s", page_state_result_name(r));
 		}
 	}
 	page_state_seal(&vm_page_state);
@@ -149,6 +180,9 @@ void mm_init(uint32_t platform_type, const struct boot_memmap *map)
 	slab_kernel_init(page_alloc_kernel_pool());
 	kernel_map_init(enc_mask);
 	ledger_init(platform_type, map);
+	if (!firmware_verify()) {
+		panic("firmware bytes do not match the measured descriptor");
+	}
 	page_pool_get_stats(page_alloc_kernel_pool(), &stats);
 	LOG_INFO("memory: %lu KiB free of %lu KiB managed", stats.free_pages * 4,
 		 stats.total_pages * 4);

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "igvm/crc32.h"
+#include "kernel/crc32.h"
 #include "tests/ktest/ktest.h"
 
 KTEST(igvm_crc32, check_value)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "igvm/crc32.h"
+#include "kernel/crc32.h"
 #include "igvm/elf64.h"
 #include "igvm/firmware.h"
 #include "igvm/igvm_build.h"

@@ -7,6 +7,7 @@
 #include "arch/x86/svm/insn_len.h"
 #include "arch/x86/svm/vmcb.h"
 #include "mm/guest_mem.h"
+#include "kernel/firmware.h"
 #include "kernel/image_layout.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -192,6 +193,17 @@ static int svm_guest_memory_init(void)
 	for (size_t i = 0; i < map->count; i++) {
 		if (map->ranges[i].type == BOOT_MEM_RAM &&
 		    npt_map_guest_range(map->ranges[i].base, map->ranges[i].size) != 0) {
+			pgtable_destroy(&svm_npt);
+			return -1;
+		}
+	}
+	/* The firmware image appears at its own addresses below 4 GiB, read-only and executable,
+	 * whatever backs it (itself, or igvmload's staging copy, which the guest cannot see). */
+	if (firmware_image()->present) {
+		const struct firmware_image *fw = firmware_image();
+
+		if (pgtable_map_range(&svm_npt, vaddr_init(fw->gpa), paddr_init(fw->backing), fw->size,
+				      PGTABLE_READ | PGTABLE_EXEC, 0, true) != PGTABLE_OK) {
 			pgtable_destroy(&svm_npt);
 			return -1;
 		}

@@ -2,7 +2,7 @@
  * IEEE CRC-32, table driven (ABI reference section 5.1). The 256-entry table is computed on
  * first use; the host tools are single threaded.
  */
-#include "igvm/crc32.h"
+#include "kernel/crc32.h"
 
 #include <stdbool.h>
 
