@@ -5,8 +5,10 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/svm/insn_len.h"
+#include "arch/x86/svm/msr_emul.h"
 #include "arch/x86/svm/vmcb.h"
 #include "mm/guest_mem.h"
+#include "mm/tempmap.h"
 #include "kernel/firmware.h"
 #include "kernel/image_layout.h"
 #include "kernel/log.h"
@@ -20,7 +22,6 @@
 #include "kernel/boot_params.h"
 
 #define MSR_VM_HSAVE_PA 0xC0010117u
-#define MSR_GHCB 0xC0010130u
 #define GHCB_MSR_RUN_VMPL_REQ 0x016ull
 #define GHCB_MSR_RUN_VMPL_RESP 0x017ull
 #define GHCB_MSR_INFO_MASK 0xFFFull
@@ -53,7 +54,7 @@ struct platform_vcpu {
 	struct vmcb *vmcb;
 	struct vmsa *vmsa;
 	struct svm_gprs gprs;
-	uint64_t ghcb_msr;
+	struct msr_emul_state msr;
 	bool stopped;
 	struct svm_stop_info stop;
 };
@@ -116,6 +117,32 @@ static bool guest_linear_to_gpa(const struct vmsa *s, uint64_t linear, uint64_t 
 	return true;
 }
 
+/*
+ * Reads guest bytes that may be code: guest RAM through guest_mem, the firmware image (which
+ * is not guest RAM, and may be backed by a staging copy) through its backing pages.
+ */
+static bool guest_read_code(uint64_t gpa, uint8_t *dst, size_t len)
+{
+	const struct firmware_image *fw = firmware_image();
+
+	if (fw->present && gpa >= fw->gpa && len <= fw->gpa + fw->size - gpa) {
+		uint64_t off = gpa - fw->gpa;
+		const uint8_t *page = tempmap_map(paddr_init((fw->backing + off) & ~PAGE_MASK),
+						  PAGE_SIZE, 0);
+
+		if (page == NULL || (off & PAGE_MASK) + len > PAGE_SIZE) {
+			if (page != NULL) {
+				tempmap_unmap((void *)(uintptr_t)page);
+			}
+			return false;
+		}
+		memcpy(dst, page + (off & PAGE_MASK), len);
+		tempmap_unmap((void *)(uintptr_t)page);
+		return true;
+	}
+	return guest_copy_from(gpa_init(gpa), dst, len) == GUEST_MEM_OK;
+}
+
 /* Reads up to 15 instruction bytes at the guest's CS:RIP. Returns the count read (0: none). */
 static size_t guest_fetch(const struct vmsa *s, uint8_t *bytes, size_t max)
 {
@@ -131,7 +158,7 @@ static size_t guest_fetch(const struct vmsa *s, uint8_t *bytes, size_t max)
 			chunk = max - got;
 		}
 		if (!guest_linear_to_gpa(s, linear + got, &gpa) ||
-		    guest_copy_from(gpa_init(gpa), bytes + got, chunk) != GUEST_MEM_OK) {
+		    !guest_read_code(gpa, bytes + got, chunk)) {
 			break;
 		}
 		got += chunk;
@@ -257,6 +284,7 @@ static struct platform_vcpu *svm_vcpu_create(void)
 	c->iopm_base_pa = va_to_pa(svm_iopm);
 	c->msrpm_base_pa = va_to_pa(svm_msrpm);
 	c->guest_asid = 1;
+	v->msr.mtrr_cap = cpu_rdmsr(0xFEu); /* MTRRcap: report what the CPU has */
 	c->np_enable = 1;
 	c->n_cr3 = pgtable_root_cr3(&svm_npt);
 	return v;
@@ -341,22 +369,39 @@ static bool skip_instruction(struct platform_vcpu *v, enum insn_kind kind)
 	return true;
 }
 
-/* RDMSR/WRMSR exits: only the GHCB MSR is emulated (APM 15.11: EXITINFO1 0 read, 1 write). */
+/* #GP(0) into the guest (APM 15.20, EVENTINJ: vector, type 3 = exception, EV, V). */
+static void inject_gp(struct platform_vcpu *v)
+{
+	v->vmcb->control.event_inj = 13u | (3u << 8) | (1u << 11) | (1u << 31);
+}
+
+/* RDMSR/WRMSR exits (APM 15.11: EXITINFO1 0 read, 1 write), emulated by msr_emul.c.
+ * Returns false if the instruction cannot be stepped over. */
 static bool handle_msr(struct platform_vcpu *v)
 {
 	struct vmsa *s = v->vmsa;
+	uint32_t msr = (uint32_t)s->rcx;
+	bool write = v->vmcb->control.exit_info_1 != 0;
+	bool ok = false;
 
-	if ((uint32_t)s->rcx != MSR_GHCB ||
-	    !skip_instruction(v, v->vmcb->control.exit_info_1 == 0 ? INSN_RDMSR : INSN_WRMSR)) {
-		return false;
-	}
-	if (v->vmcb->control.exit_info_1 == 0) {
-		s->rax = (uint32_t)v->ghcb_msr;
-		s->rdx = v->ghcb_msr >> 32;
+	if (write) {
+		ok = msr_emul_write(&v->msr, s, msr,
+				    ((s->rdx & 0xFFFFFFFFull) << 32) | (s->rax & 0xFFFFFFFFull));
 	} else {
-		v->ghcb_msr = ((s->rdx & 0xFFFFFFFFull) << 32) | (s->rax & 0xFFFFFFFFull);
+		uint64_t value = 0;
+
+		ok = msr_emul_read(&v->msr, s, msr, &value);
+		if (ok) {
+			s->rax = (uint32_t)value;
+			s->rdx = value >> 32;
+		}
 	}
-	return true;
+	if (!ok) {
+		LOG_VERBOSE("guest %s of MSR 0x%x refused: #GP", write ? "write" : "read", msr);
+		inject_gp(v);
+		return true; /* the instruction faults: RIP stays on it */
+	}
+	return skip_instruction(v, write ? INSN_WRMSR : INSN_RDMSR);
 }
 
 static enum platform_exit svm_enter_guest(struct platform_vcpu *v)
@@ -384,21 +429,22 @@ static enum platform_exit svm_enter_guest(struct platform_vcpu *v)
 			}
 			/* GHCB MSR protocol Run VMPL request for VMPL 0 (GHCB spec, 2.3.x; ABI 3.3):
 			 * the guest's way of making an SVSM call. */
-			if ((v->ghcb_msr & GHCB_MSR_INFO_MASK) == GHCB_MSR_RUN_VMPL_REQ &&
-			    (v->ghcb_msr >> 12) == 0) {
-				v->ghcb_msr = GHCB_MSR_RUN_VMPL_RESP;
+			if ((v->msr.ghcb & GHCB_MSR_INFO_MASK) == GHCB_MSR_RUN_VMPL_REQ &&
+			    (v->msr.ghcb >> 12) == 0) {
+				v->msr.ghcb = GHCB_MSR_RUN_VMPL_RESP;
 				v->vmsa->guest_exit_code = VMSA_EXIT_VMGEXIT;
 				return PLATFORM_EXIT_SVSM_CALL;
 			}
 			LOG_INFO("guest VMGEXIT with GHCB MSR 0x%lx not supported: guest stopped",
-				 v->ghcb_msr);
+				 v->msr.ghcb);
 			return vcpu_stop(v, exit_code, 0);
 		case VMEXIT_MSR:
 			if (handle_msr(v)) {
 				continue;
 			}
-			LOG_INFO("guest accessed MSR 0x%lx: not permitted, guest stopped",
-				 (uint64_t)(uint32_t)v->vmsa->rcx);
+			LOG_INFO("cannot step over the guest's MSR instruction at rip 0x%lx: guest "
+				 "stopped",
+				 v->vmsa->rip);
 			return vcpu_stop(v, exit_code, 0);
 		case VMEXIT_HLT:
 			if (!skip_instruction(v, INSN_HLT)) {
@@ -440,7 +486,7 @@ bool svm_vcpu_stop_info(struct platform_vcpu *v, struct svm_stop_info *out)
 
 uint64_t svm_vcpu_ghcb_msr(struct platform_vcpu *v)
 {
-	return v->ghcb_msr;
+	return v->msr.ghcb;
 }
 
 const struct platform_ops svm_platform_ops = {
