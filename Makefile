@@ -57,6 +57,7 @@ include arch/x86/svm/module.mk
 include arch/x86/snp/module.mk
 include kernel/module.mk
 include mm/module.mk
+include protocols/module.mk
 include igvm/module.mk
 include tests/module.mk
 

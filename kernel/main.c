@@ -17,6 +17,8 @@
 #include "kernel/log.h"
 #include "kernel/main.h"
 #include "kernel/platform.h"
+#include "kernel/vcpu.h"
+#include "protocols/dispatch.h"
 #include "kernel/version.h"
 #include "mm/mm.h"
 
@@ -76,6 +78,8 @@ void kmain(uint32_t platform_type)
 	mm_init(platform_type, boot_params_memmap()); /* page pool, heap, W^X tables, ledger */
 	cpu_tables_guard_ist_stacks(); /* #DF/NMI/#MC stacks with guard pages */
 	platform_init(platform_type);  /* native: SVM + nested page tables over guest RAM */
+	vcpu_registry_init(boot_params_vcpu_count(), 1); /* guest vCPUs (guest VMPL 1) */
+	svsm_dispatch_init();          /* check the protocol table once */
 	LOG_INFO("vcpus: %u", boot_params_vcpu_count());
 	LOG_INFO("ready");
 #ifdef CONFIG_KTEST

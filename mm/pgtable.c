@@ -298,6 +298,47 @@ enum pgtable_result pgtable_unmap(struct pgtable *pt, vaddr_t va, uint64_t page_
 	return PGTABLE_OK;
 }
 
+enum pgtable_result pgtable_split_large(struct pgtable *pt, vaddr_t va)
+{
+	enum pgtable_result r = PGTABLE_OK;
+	uint64_t *pd_entry = NULL;
+	uint64_t *pt_page = NULL;
+	uint64_t table_entry = 0;
+	uint64_t large = 0;
+	uint64_t base = 0;
+
+	if (!va_canonical(vaddr_get(va)) || !addr_is_aligned(vaddr_get(va), HUGE_PAGE_SIZE)) {
+		return PGTABLE_ERR_ALIGN;
+	}
+	/* Walk to the PD entry without treating the large leaf as an obstacle. */
+	pd_entry = walk(pt, vaddr_get(va), 3, false, &r);
+	if (pd_entry == NULL) {
+		return r;
+	}
+	if ((*pd_entry & PTE_PRESENT) == 0) {
+		return PGTABLE_ERR_NOT_MAPPED;
+	}
+	pd_entry = &table_va(pt, *pd_entry)[pgtable_index(vaddr_get(va), 2)];
+	large = *pd_entry;
+	if ((large & PTE_PRESENT) == 0) {
+		return PGTABLE_ERR_NOT_MAPPED;
+	}
+	if ((large & PTE_LARGE) == 0) {
+		return PGTABLE_ERR_SIZE;
+	}
+	pt_page = table_alloc(pt, &table_entry);
+	if (pt_page == NULL) {
+		return PGTABLE_ERR_NOMEM;
+	}
+	base = large & PTE_LARGE_ADDR_MASK; /* keeps the encryption bit when it lies in 51:21 */
+	for (unsigned int i = 0; i < PGTABLE_ENTRIES; i++) {
+		pt_page[i] = (large & ~(PTE_LARGE | PTE_LARGE_ADDR_MASK)) | (base + i * PAGE_SIZE);
+	}
+	*pd_entry = table_entry;
+	arch_tlb_flush_all();
+	return PGTABLE_OK;
+}
+
 enum pgtable_result pgtable_protect(struct pgtable *pt, vaddr_t va, uint64_t page_size,
 				    unsigned int prot)
 {

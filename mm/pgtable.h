@@ -75,6 +75,14 @@ enum pgtable_result pgtable_map(struct pgtable *pt, vaddr_t va, paddr_t pa, uint
 enum pgtable_result pgtable_map_range(struct pgtable *pt, vaddr_t va, paddr_t pa, uint64_t len,
 				      unsigned int prot, unsigned int flags, bool allow_large);
 
+/*
+ * Replaces the 2 MiB leaf at va (2 MiB aligned) by a page table of 512 4 KiB leaves with the
+ * same addresses, protection and flags, so single pages can then be unmapped or protected.
+ * Returns PGTABLE_OK, PGTABLE_ERR_NOT_MAPPED / PGTABLE_ERR_SIZE (no 2 MiB leaf there) or
+ * PGTABLE_ERR_NOMEM (nothing changed).
+ */
+enum pgtable_result pgtable_split_large(struct pgtable *pt, vaddr_t va);
+
 /* Removes the page of page_size at va (which must be mapped with exactly that size). */
 enum pgtable_result pgtable_unmap(struct pgtable *pt, vaddr_t va, uint64_t page_size);
 

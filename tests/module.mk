@@ -3,5 +3,5 @@ KTEST_KERNEL_SRCS += tests/ktest/ktest.c tests/ktest/ktest_kernel.c \
 	$(sort $(wildcard tests/kernel/*_test.c))
 HOST_TEST_SRCS += $(sort $(wildcard tests/host/*_test.c)) tests/host/host_panic.c
 # Test guests: flat binaries assembled with nasm -f bin and embedded in the test image.
-KTEST_KERNEL_ASM_SRCS += tests/guest/npt_probe_blob.asm
-TEST_GUEST_BINS += npt_probe.bin
+KTEST_KERNEL_ASM_SRCS += tests/guest/npt_probe_blob.asm tests/guest/call_probe_blob.asm
+TEST_GUEST_BINS += npt_probe.bin call_probe.bin

@@ -266,3 +266,40 @@ KTEST(pgtable, nested_tables_set_user_and_allow_rwx)
 	pgtable_destroy(&pt);
 	pool_teardown();
 }
+
+KTEST(pgtable, split_large_keeps_every_page)
+{
+	struct pgtable pt;
+	paddr_t pa = paddr_init(0);
+	unsigned int prot = 0;
+	uint64_t size = 0;
+
+	pool_setup();
+	ASSERT_EQ(pgtable_init_nested(&pt, &pt_pool, 0), PGTABLE_OK);
+	ASSERT_EQ(pgtable_map(&pt, vaddr_init(0x400000), paddr_init(0x800000), HUGE_PAGE_SIZE,
+			      PGTABLE_READ | PGTABLE_WRITE | PGTABLE_EXEC, 0),
+		  PGTABLE_OK);
+	EXPECT_EQ(pgtable_split_large(&pt, vaddr_init(0x401000)), PGTABLE_ERR_ALIGN);
+	ASSERT_EQ(pgtable_split_large(&pt, vaddr_init(0x400000)), PGTABLE_OK);
+	EXPECT_EQ(pgtable_split_large(&pt, vaddr_init(0x400000)), PGTABLE_ERR_SIZE);
+	for (uint64_t off = 0; off < HUGE_PAGE_SIZE; off += PAGE_SIZE) {
+		ASSERT_TRUE(pgtable_lookup(&pt, vaddr_init(0x400000 + off), &pa, &prot, &size));
+		ASSERT_EQ(paddr_get(pa), 0x800000 + off);
+		ASSERT_EQ(size, PAGE_SIZE);
+		ASSERT_EQ(prot, PGTABLE_READ | PGTABLE_WRITE | PGTABLE_EXEC);
+	}
+	EXPECT_EQ(pgtable_unmap(&pt, vaddr_init(0x405000), PAGE_SIZE), PGTABLE_OK);
+	EXPECT_FALSE(pgtable_lookup(&pt, vaddr_init(0x405000), NULL, NULL, NULL));
+	EXPECT_TRUE(pgtable_lookup(&pt, vaddr_init(0x406000), NULL, NULL, NULL));
+	EXPECT_EQ(pgtable_split_large(&pt, vaddr_init(0x600000)), PGTABLE_ERR_NOT_MAPPED);
+	fault_inject_fail_nth(1);
+	ASSERT_EQ(pgtable_map(&pt, vaddr_init(0x800000), paddr_init(0x800000), HUGE_PAGE_SIZE,
+			      PGTABLE_READ, 0),
+		  PGTABLE_OK); /* the PD exists: no allocation, the armed failure stays pending */
+	EXPECT_EQ(pgtable_split_large(&pt, vaddr_init(0x800000)), PGTABLE_ERR_NOMEM);
+	fault_inject_reset();
+	EXPECT_TRUE(pgtable_lookup(&pt, vaddr_init(0x800000), NULL, NULL, &size));
+	EXPECT_EQ(size, HUGE_PAGE_SIZE);
+	pgtable_destroy(&pt);
+	pool_teardown();
+}

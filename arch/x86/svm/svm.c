@@ -19,6 +19,7 @@
 #include "mm/page_state.h"
 #include "mm/pgtable.h"
 #include "mm/slab.h"
+#include "protocols/core_backend.h"
 #include "kernel/boot_params.h"
 
 #define MSR_VM_HSAVE_PA 0xC0010117u
@@ -496,3 +497,59 @@ const struct platform_ops svm_platform_ops = {
 	.vcpu_vmsa = svm_vcpu_vmsa,
 	.enter_guest = svm_enter_guest,
 };
+
+/* One 4 KiB page of the nested tables: map (identity, RWX) or unmap, splitting a 2 MiB leaf
+ * that covers it first. */
+static uint32_t npt_page_access(uint64_t gpa, bool grant)
+{
+	enum pgtable_result r = PGTABLE_OK;
+	uint64_t size = 0;
+
+	if (grant) {
+		r = pgtable_map(&svm_npt, vaddr_init(gpa), paddr_init(gpa), PAGE_SIZE,
+				PGTABLE_READ | PGTABLE_WRITE | PGTABLE_EXEC, 0);
+		return r == PGTABLE_OK || r == PGTABLE_ERR_MAPPED ? CORE_ARCH_OK
+				 : r == PGTABLE_ERR_NOMEM ? CORE_ARCH_NO_MEMORY
+							  : CORE_ARCH_FAULT;
+	}
+	if (!pgtable_lookup(&svm_npt, vaddr_init(gpa), NULL, NULL, &size)) {
+		return CORE_ARCH_OK;
+	}
+	if (size == HUGE_PAGE_SIZE) {
+		r = pgtable_split_large(&svm_npt, vaddr_init(gpa & ~HUGE_PAGE_MASK));
+		if (r != PGTABLE_OK) {
+			return r == PGTABLE_ERR_NOMEM ? CORE_ARCH_NO_MEMORY : CORE_ARCH_FAULT;
+		}
+	}
+	return pgtable_unmap(&svm_npt, vaddr_init(gpa), PAGE_SIZE) == PGTABLE_OK ? CORE_ARCH_OK
+										  : CORE_ARCH_FAULT;
+}
+
+uint32_t svm_npt_set_access(gpa_t gpa, enum page_size size, bool grant)
+{
+	uint64_t base = gpa_get(gpa);
+	uint64_t len = size == PAGE_SIZE_2M ? HUGE_PAGE_SIZE : PAGE_SIZE;
+
+	if (size == PAGE_SIZE_2M && grant &&
+	    pgtable_map(&svm_npt, vaddr_init(base), paddr_init(base), HUGE_PAGE_SIZE,
+			PGTABLE_READ | PGTABLE_WRITE | PGTABLE_EXEC, 0) == PGTABLE_OK) {
+		return CORE_ARCH_OK;
+	}
+	if (size == PAGE_SIZE_2M && !grant &&
+	    pgtable_unmap(&svm_npt, vaddr_init(base), HUGE_PAGE_SIZE) == PGTABLE_OK) {
+		return CORE_ARCH_OK;
+	}
+	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+		uint32_t r = npt_page_access(base + off, grant);
+
+		if (r != CORE_ARCH_OK) {
+			return r;
+		}
+	}
+	return CORE_ARCH_OK;
+}
+
+bool svm_npt_guest_accessible(gpa_t gpa)
+{
+	return pgtable_lookup(&svm_npt, vaddr_init(gpa_get(gpa)), NULL, NULL, NULL);
+}

@@ -22,6 +22,8 @@
 #include <stdint.h>
 
 #include "kernel/platform.h"
+#include "mm/addr.h"
+#include "mm/page_state.h"
 
 /* True if the CPU offers SVM with nested paging and next-RIP saving (CPUID 0x8000000A). */
 bool svm_supported(void);
@@ -41,3 +43,18 @@ bool svm_vcpu_stop_info(struct platform_vcpu *v, struct svm_stop_info *out);
 
 /* The virtual GHCB MSR value (tests check the 0x017 answer). */
 uint64_t svm_vcpu_ghcb_msr(struct platform_vcpu *v);
+
+/*
+ * Gives the guest (grant) or takes away (revoke) access to the 4 KiB page or 2 MiB chunk at
+ * gpa in the nested page tables: the native counterpart of RMPADJUST for the guest VMPL.
+ * Returns a CORE_ARCH_* code (protocols/core_backend.h): OK, NO_MEMORY (a table or a split
+ * needed a page), FAULT.
+ */
+uint32_t svm_npt_set_access(gpa_t gpa, enum page_size size, bool grant);
+
+/* True if the nested tables map gpa for the guest (tests). */
+bool svm_npt_guest_accessible(gpa_t gpa);
+
+/* The core protocol's backend on the native platform (arch/x86/svm/svm_core.c). */
+struct core_backend;
+const struct core_backend *svm_core_backend(void);

@@ -1,0 +1,181 @@
+/*
+ * The core protocol's backend on the native platform (protocols/core_backend.h).
+ *
+ * Native has no RMP: "validation" is the ledger's state, and the guest's access to a page is
+ * whether the nested page tables map it. So PVALIDATE succeeds at the platform level (the
+ * ledger already decided), grant/revoke map/unmap the page in the nested tables, and zeroing
+ * goes through Bastion's temporary window. Guest-supplied VMSA pages (CREATE_VCPU) and the
+ * deposit pool are not offered on this platform yet: CREATE_VCPU is refused with
+ * FAIL_INPUT and DEPOSIT/WITHDRAW answer UNSUPPORTED_CALL.
+ */
+#include "arch/x86/svm/svm.h"
+
+#include "kernel/string.h"
+#include "kernel/vcpu.h"
+#include "mm/guest_mem.h"
+#include "mm/mm.h"
+#include "mm/tempmap.h"
+#include "protocols/core.h"
+#include "protocols/core_backend.h"
+
+static int native_guest_read(void *ctx, gpa_t gpa, void *dst, size_t len)
+{
+	(void)ctx;
+	return guest_copy_from(gpa, dst, len) == GUEST_MEM_OK ? 0 : -1;
+}
+
+static int native_guest_write(void *ctx, gpa_t gpa, const void *src, size_t len)
+{
+	(void)ctx;
+	return guest_copy_to(gpa, src, len) == GUEST_MEM_OK ? 0 : -1;
+}
+
+static uint32_t native_pvalidate(void *ctx, gpa_t gpa, enum page_size size, bool validate)
+{
+	(void)ctx;
+	(void)gpa;
+	(void)size;
+	(void)validate;
+	return CORE_ARCH_OK; /* no RMP: the ledger transition the core made is the validation */
+}
+
+static int native_page_zero(void *ctx, gpa_t gpa, enum page_size size)
+{
+	uint64_t bytes = size == PAGE_SIZE_2M ? HUGE_PAGE_SIZE : PAGE_SIZE;
+	void *p = tempmap_map(paddr_init(gpa_get(gpa)), bytes, 0);
+
+	(void)ctx;
+	if (p == NULL) {
+		return -1;
+	}
+	memset(p, 0, bytes);
+	tempmap_unmap(p);
+	return 0;
+}
+
+static uint32_t native_page_grant(void *ctx, gpa_t gpa, enum page_size size)
+{
+	(void)ctx;
+	return svm_npt_set_access(gpa, size, true);
+}
+
+static uint32_t native_page_revoke(void *ctx, gpa_t gpa, enum page_size size)
+{
+	(void)ctx;
+	return svm_npt_set_access(gpa, size, false);
+}
+
+static int native_vmsa_read(void *ctx, gpa_t vmsa, size_t offset, void *dst, size_t len)
+{
+	const uint8_t *p = NULL;
+
+	(void)ctx;
+	if (offset > PAGE_SIZE || len > PAGE_SIZE - offset) {
+		return -1;
+	}
+	p = tempmap_map(paddr_init(gpa_get(vmsa)), PAGE_SIZE, 0);
+	if (p == NULL) {
+		return -1;
+	}
+	memcpy(dst, p + offset, len);
+	tempmap_unmap((void *)(uintptr_t)p);
+	return 0;
+}
+
+static uint32_t native_vmsa_make(void *ctx, gpa_t vmsa)
+{
+	(void)ctx;
+	(void)vmsa;
+	return CORE_ARCH_FAIL_INPUT; /* guest-supplied VMSAs arrive with SMP support */
+}
+
+static uint32_t native_vmsa_unmake(void *ctx, gpa_t vmsa)
+{
+	(void)ctx;
+	return svm_npt_set_access(vmsa, PAGE_SIZE_4K, true);
+}
+
+static bool native_vmsa_disable(void *ctx, gpa_t vmsa)
+{
+	(void)ctx;
+	(void)vmsa;
+	return true; /* no guest-supplied VMSA ever runs on this platform yet */
+}
+
+static uint64_t native_boot_sev_features(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static uint32_t native_vcpu_count(void *ctx)
+{
+	(void)ctx;
+	return vcpu_count();
+}
+
+static bool native_vcpu_get(void *ctx, uint32_t index, struct core_vcpu_info *out)
+{
+	const struct vcpu *v = vcpu_get(index);
+
+	(void)ctx;
+	if (v == NULL) {
+		return false;
+	}
+	*out = (struct core_vcpu_info){
+		.apic_id = v->apic_id,
+		.boot = v->boot,
+		.vmpl = v->vmpl,
+		.has_vmsa = v->has_vmsa,
+		.vmsa = v->vmsa,
+		.has_caa = v->has_caa,
+		.caa = v->caa,
+	};
+	return true;
+}
+
+static void native_vcpu_set_vmsa(void *ctx, uint32_t index, bool present, gpa_t vmsa)
+{
+	struct vcpu *v = vcpu_get(index);
+
+	(void)ctx;
+	if (v != NULL) {
+		v->has_vmsa = present;
+		v->vmsa = vmsa;
+	}
+}
+
+static void native_vcpu_set_caa(void *ctx, uint32_t index, bool present, gpa_t caa)
+{
+	struct vcpu *v = vcpu_get(index);
+
+	(void)ctx;
+	if (v != NULL) {
+		v->has_caa = present;
+		v->caa = caa;
+	}
+}
+
+static struct core_backend native_backend = {
+	.guest_read = native_guest_read,
+	.guest_write = native_guest_write,
+	.page_pvalidate = native_pvalidate,
+	.page_zero = native_page_zero,
+	.page_grant = native_page_grant,
+	.page_revoke = native_page_revoke,
+	.vmsa_read = native_vmsa_read,
+	.vmsa_make = native_vmsa_make,
+	.vmsa_unmake = native_vmsa_unmake,
+	.vmsa_disable = native_vmsa_disable,
+	.boot_sev_features = native_boot_sev_features,
+	.vcpu_count = native_vcpu_count,
+	.vcpu_get = native_vcpu_get,
+	.vcpu_set_vmsa = native_vcpu_set_vmsa,
+	.vcpu_set_caa = native_vcpu_set_caa,
+};
+
+const struct core_backend *svm_core_backend(void)
+{
+	native_backend.ledger = mm_page_state();
+	return &native_backend;
+}
