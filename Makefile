@@ -14,6 +14,8 @@
 DEBUG ?= 0
 MEM ?= 512
 SMP ?= 1
+# The guest firmware `make run` starts under Bastion (empty: Bastion alone).
+GUEST_FIRMWARE ?= /usr/share/ovmf/OVMF.fd
 CC ?= gcc
 HOSTCC ?= gcc
 LD ?= ld
@@ -103,9 +105,11 @@ build: $(O)/bastion.elf $(O)/bastion.igvm $(TOOLS)
 
 test-build: build $(O)/test/bastion-test.igvm $(O)/host/host_tests
 
+RUN_IGVM := $(if $(GUEST_FIRMWARE),$(O)/bastion-guest.igvm,$(O)/bastion.igvm)
+
 run: deps
-	@$(MAKE) --no-print-directory build
-	scripts/qemu-run.sh --mem $(MEM) --smp $(SMP) $(O)/bastion.igvm
+	@$(MAKE) --no-print-directory build $(RUN_IGVM)
+	scripts/qemu-run.sh --mem $(MEM) --smp $(SMP) --tools $(O)/tools $(RUN_IGVM)
 
 test: deps
 	@$(MAKE) --no-print-directory test-build
@@ -178,6 +182,11 @@ $(eval $(call kernel_link,test,TEST,$(O)/test/bastion-test.elf))
 $(O)/bastion.igvm: $(O)/bastion.elf $(O)/tools/igvmbuild
 	$(call say,IGVM,$@)
 	$(Q)$(O)/tools/igvmbuild --elf $< -o $@
+
+# Bastion plus the guest firmware, for `make run`.
+$(O)/bastion-guest.igvm: $(O)/bastion.elf $(O)/tools/igvmbuild $(GUEST_FIRMWARE)
+	$(call say,IGVM,$@)
+	$(Q)$(O)/tools/igvmbuild --elf $< --firmware $(GUEST_FIRMWARE) -o $@
 
 $(O)/test/bastion-test.igvm: $(O)/test/bastion-test.elf $(O)/tools/igvmbuild
 	$(call say,IGVM,$@)

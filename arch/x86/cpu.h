@@ -127,6 +127,22 @@ static inline void cpu_outl(uint16_t port, uint32_t v)
 	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
 }
 
+static inline uint16_t cpu_inw(uint16_t port)
+{
+	uint16_t v;
+
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint32_t cpu_inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
 /* Interrupt flag control. */
 static inline void cpu_irq_disable(void)
 {

@@ -210,6 +210,96 @@ static int npt_map_guest_range(uint64_t base, uint64_t size)
 	return 0;
 }
 
+/*
+ * Ports a native guest may not touch: QEMU's isa-debug-exit (ends the VM), the reset control
+ * register 0xCF9, system control port A 0x92 (fast reset), and the 8042 controller (its
+ * command 0xFE pulses the CPU's reset line). To the guest they behave like absent hardware.
+ */
+static bool svm_port_denied(uint16_t port)
+{
+	return (port >= 0xF4 && port <= 0xF7) || port == 0xCF9 || port == 0x92 || port == 0x60 ||
+	       port == 0x64;
+}
+
+/* Performs a non-string IN/OUT of bytes at port for the guest, on the real hardware. */
+static void io_forward(struct vmsa *s, uint16_t port, unsigned int bytes, bool in)
+{
+	uint64_t mask = bytes == 4 ? 0xFFFFFFFFull : (1ull << (8 * bytes)) - 1;
+	uint64_t value = 0;
+
+	if (!in) {
+		if (bytes == 1) {
+			cpu_outb(port, (uint8_t)s->rax);
+		} else if (bytes == 2) {
+			cpu_outw(port, (uint16_t)s->rax);
+		} else {
+			cpu_outl(port, (uint32_t)s->rax);
+		}
+		return;
+	}
+	value = bytes == 1 ? cpu_inb(port) : bytes == 2 ? cpu_inw(port) : cpu_inl(port);
+	s->rax = (s->rax & ~mask) | (value & mask);
+}
+
+/*
+ * An intercepted IN/OUT (APM 15.10.2: EXITINFO1 bit 0 IN, bit 2 string, bits 6:4 size,
+ * 31:16 port; EXITINFO2 the next RIP). The IOPM intercepts a wide access that merely
+ * overlaps a denied port (a 32-bit access to 0xCF8 covers 0xCF9): such an access is carried
+ * out for the guest. An access that starts at a denied port reads all ones and writes
+ * nothing, like absent hardware.
+ */
+static bool handle_ioio(struct platform_vcpu *v)
+{
+	uint64_t info = v->vmcb->control.exit_info_1;
+	uint16_t port = (uint16_t)(info >> 16);
+	unsigned int bytes = (info & (1u << 4)) ? 1 : (info & (1u << 5)) ? 2 : 4;
+	bool in = (info & 1u) != 0;
+
+	if ((info & (1u << 2)) != 0) {
+		return false; /* string I/O is not emulated yet */
+	}
+	if (svm_port_denied(port)) {
+		if (in) {
+			uint64_t ones = bytes == 4 ? 0xFFFFFFFFull : (1ull << (8 * bytes)) - 1;
+
+			v->vmsa->rax |= ones;
+		}
+		LOG_VERBOSE("guest %s port 0x%x denied", in ? "read of" : "write to", port);
+	} else {
+		io_forward(v->vmsa, port, bytes, in);
+	}
+	v->vmsa->rip = v->vmcb->control.exit_info_2;
+	return true;
+}
+
+/*
+ * Device memory below 4 GiB (q35: the PCI hole from the end of low RAM, with the ECAM window,
+ * the IOAPIC, HPET and local APIC) is passed through to the guest, except the firmware
+ * image's own range. Bastion's region is RAM, never in this range.
+ */
+static int npt_map_mmio(const struct boot_memmap *map)
+{
+	const struct firmware_image *fw = firmware_image();
+	uint64_t start = 0;
+	uint64_t end = fw->present ? fw->gpa : 0x100000000ull;
+
+	for (size_t i = 0; i < map->count; i++) {
+		uint64_t r_end = map->ranges[i].base + map->ranges[i].size;
+
+		if (r_end <= 0x100000000ull && r_end > start) {
+			start = r_end;
+		}
+	}
+	start = (start + PAGE_MASK) & ~PAGE_MASK;
+	if (start >= end) {
+		return 0;
+	}
+	return pgtable_map_range(&svm_npt, vaddr_init(start), paddr_init(start), end - start,
+				 PGTABLE_READ | PGTABLE_WRITE, 0, true) == PGTABLE_OK
+		       ? 0
+		       : -1;
+}
+
 static int svm_guest_memory_init(void)
 {
 	struct page_pool *pool = page_alloc_kernel_pool();
@@ -236,6 +326,10 @@ static int svm_guest_memory_init(void)
 			return -1;
 		}
 	}
+	if (npt_map_mmio(map) != 0) {
+		pgtable_destroy(&svm_npt);
+		return -1;
+	}
 	/* Intercept every I/O port and every MSR: the guest reaches no device and no MSR that
 	 * Bastion has not decided to let it reach. */
 	svm_iopm = page_alloc_pages(pool, SVM_IOPM_SIZE / PAGE_SIZE, 0);
@@ -245,7 +339,14 @@ static int svm_guest_memory_init(void)
 	if (svm_iopm == NULL || svm_msrpm == NULL || svm_host_save == NULL || svm_hsave == NULL) {
 		return -1;
 	}
-	memset(svm_iopm, 0xFF, SVM_IOPM_SIZE);
+	/* Ports the guest reaches directly: all but the ones that could end or reset the VM or
+	 * the CPU Bastion runs on (see svm_port_denied); those exit and act as absent hardware. */
+	memset(svm_iopm, 0, SVM_IOPM_SIZE);
+	for (uint32_t port = 0; port < 0x10000; port++) {
+		if (svm_port_denied((uint16_t)port)) {
+			((uint8_t *)svm_iopm)[port / 8] |= (uint8_t)(1u << (port % 8));
+		}
+	}
 	memset(svm_msrpm, 0xFF, SVM_MSRPM_SIZE);
 	cpu_wrmsr(MSR_EFER, cpu_rdmsr(MSR_EFER) | EFER_SVME);
 	cpu_wrmsr(MSR_VM_HSAVE_PA, va_to_pa(svm_hsave));
@@ -446,6 +547,13 @@ static enum platform_exit svm_enter_guest(struct platform_vcpu *v)
 			LOG_INFO("cannot step over the guest's MSR instruction at rip 0x%lx: guest "
 				 "stopped",
 				 v->vmsa->rip);
+			return vcpu_stop(v, exit_code, 0);
+		case VMEXIT_IOIO:
+			if (handle_ioio(v)) {
+				continue;
+			}
+			LOG_INFO("guest I/O 0x%lx not emulated: guest stopped",
+				 v->vmcb->control.exit_info_1);
 			return vcpu_stop(v, exit_code, 0);
 		case VMEXIT_HLT:
 			if (!skip_instruction(v, INSN_HLT)) {
