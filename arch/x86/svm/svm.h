@@ -7,13 +7,16 @@
  * Exit policy (what enter_guest does with each #VMEXIT):
  *   VMMCALL with the virtual GHCB MSR holding a Run-VMPL-0 request (0x016, VMPL 0)
  *                        -> answer 0x017 in the MSR, return PLATFORM_EXIT_SVSM_CALL
- *   RDMSR/WRMSR of the GHCB MSR 0xC0010130 -> emulated (a virtual register per vCPU)
+ *   RDMSR/WRMSR          -> emulated by msr_emul.c (GHCB MSR 0xC0010130 included); an MSR it
+ *                           does not emulate gets #GP, as on hardware without it
+ *   IN/OUT (non-string)  -> only ports that could end or reset the VM or CPU exit; they act
+ *                           as absent hardware; wider accesses overlapping them are forwarded
  *   HLT                  -> PLATFORM_EXIT_HALT
  *   SHUTDOWN             -> PLATFORM_EXIT_SHUTDOWN
  *   nested page fault    -> logged with the GPA (and whether it is Bastion's), guest stopped:
  *                           PLATFORM_EXIT_TERMINATED
- *   anything else (other MSRs, I/O, INIT, ...) -> logged, guest stopped (TERMINATED); the
- *                           device and MSR emulation OVMF needs widens this list.
+ *   anything else (string I/O, INIT, unmapped GPAs, ...) -> logged, guest stopped
+ *                           (TERMINATED).
  * A stopped vCPU stays stopped: further entries return TERMINATED at once.
  */
 #pragma once
