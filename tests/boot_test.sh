@@ -18,7 +18,7 @@ t_grep "boot: banner with version" '^bastion: Bastion SVSM [0-9]+\.[0-9]+\.[0-9]
 t_grep "boot: platform line" '^bastion: platform: native' "$log/boot.txt"
 t_grep "boot: memory map from the IGVM parameter" '^bastion: memory map: 1 entries' "$log/boot.txt"
 t_grep "boot: RAM entry for 512 MiB" '\[0x000000000000-0x00001fffffff\] ram +512 MiB' "$log/boot.txt"
-t_grep "boot: region line" '^bastion: region: 0x01000000-0x01ffffff \(16 MiB\)' "$log/boot.txt"
+t_grep "boot: region line" '^bastion: region: 0x10000000-0x10ffffff \(16 MiB\)' "$log/boot.txt"
 t_grep "boot: ready" '^bastion: ready' "$log/boot.txt"
 if grep -q 'PANIC\|EXCEPTION' "$log/boot.txt"; then
 	t_fail "boot: no panic or exception" "$(grep -m1 'PANIC\|EXCEPTION' "$log/boot.txt")"

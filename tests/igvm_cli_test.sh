@@ -210,7 +210,7 @@ else
 		fail firmware_dump_valid "exit status $rc: $(head -c 300 "$tmp/err")"
 	fi
 	for word in 'PAGE_DATA  *0x3  *0xffff0000  *0x10000  .*NORMAL firmware: 16 pages (1 zero), headers [0-9]*\.\.[0-9]*$' \
-		'PAGE_DATA  *0x3  *0x1009000  .*NORMAL boot_firmware_info$' \
+		'PAGE_DATA  *0x3  *0x10009000  .*NORMAL boot_firmware_info$' \
 		'boot_firmware_info: magic "BFWI" version 1: firmware 0xffff0000\.\.0xffffffff size 0x10000 reset vector 0xfffffff0 flags 0x1 (MEASURED)' \
 		'boot_firmware_info: crc32 0x[0-9a-f]* (matches the firmware pages)'; do
 		if grep -q -e "$word" "$tmp/out"; then
@@ -253,16 +253,16 @@ else
 	expect_fw_refused firmware_refused_over_16_mib "$tmp/big.bin" 'larger than the limit of 16777216 bytes'
 	rm -f "$tmp/big.bin"
 
-	# igvmload: the firmware goes to the top of low RAM (64 MiB - 64 KiB) and fw_cfg names it.
-	"$load" --mem-mib 64 --out "$tmp/ld" "$tmp/fw.igvm" >"$tmp/args" 2>"$tmp/err"
+	# igvmload: the firmware goes to the top of low RAM (512 MiB - 64 KiB) and fw_cfg names it.
+	"$load" --mem-mib 512 --out "$tmp/ld" "$tmp/fw.igvm" >"$tmp/args" 2>"$tmp/err"
 	rc=$?
-	staged=$(grep -o 'loader,file=[^,]*,addr=0x3ff0000,' "$tmp/args" | sed 's/^loader,file=//; s/,addr=.*//')
+	staged=$(grep -o 'loader,file=[^,]*,addr=0x1fff0000,' "$tmp/args" | sed 's/^loader,file=//; s/,addr=.*//')
 	if [ "$rc" -ne 0 ]; then
 		fail firmware_load "exit status $rc: $(head -c 300 "$tmp/err")"
-	elif [ "$(tail -n 2 "$tmp/args" | tr '\n' ' ')" != "-fw_cfg name=opt/bastion/firmware-staging,string=0x3ff0000 " ]; then
+	elif [ "$(tail -n 2 "$tmp/args" | tr '\n' ' ')" != "-fw_cfg name=opt/bastion/firmware-staging,string=0x1fff0000 " ]; then
 		fail firmware_load "no fw_cfg staging hint at the end: $(tail -n 2 "$tmp/args" | tr '\n' ' ')"
 	elif [ -z "$staged" ] || ! cmp -s "$staged" "$fw"; then
-		fail firmware_load "no loader blob at 0x3ff0000 holding the firmware"
+		fail firmware_load "no loader blob at 0x1fff0000 holding the firmware"
 	elif grep -q 'addr=0xf' "$tmp/args"; then
 		fail firmware_load "a loader blob near 4 GiB (no RAM there, or the reset ROM)"
 	else
@@ -273,11 +273,11 @@ else
 	if [ "$rc" -eq 0 ] && command -v qemu-system-x86_64 >/dev/null 2>&1; then
 		qemu_args=$(tr '\n' ' ' <"$tmp/args")
 		# shellcheck disable=SC2086 # split on purpose: POSIX sh has no arrays (needs a $TMPDIR without spaces)
-		printf 'xp /5xb 0x3fffff0\nxp /2xb 0xfffffff0\nquit\n' |
-			timeout 30 qemu-system-x86_64 -M q35 -m 64 -accel tcg -nodefaults -display none -S \
+		printf 'xp /5xb 0x1ffffff0\nxp /2xb 0xfffffff0\nquit\n' |
+			timeout 30 qemu-system-x86_64 -M q35 -m 512 -accel tcg -nodefaults -display none -S \
 				-monitor stdio $qemu_args >"$tmp/qemu" 2>&1
 		rom_head=$(tail -c 16 "$tmp/ld/rom.bin" | od -An -tx1 -N2 | sed 's/^ *//; s/ / 0x/; s/^/0x/')
-		if grep -q '0000000003fffff0: 0xea 0x5b 0xe0 0x00 0xf0' "$tmp/qemu" &&
+		if grep -q '000000001ffffff0: 0xea 0x5b 0xe0 0x00 0xf0' "$tmp/qemu" &&
 			grep -q "00000000fffffff0: $rom_head" "$tmp/qemu"; then
 			pass firmware_qemu_staged_and_rom_intact
 		else

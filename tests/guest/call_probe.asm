@@ -10,7 +10,7 @@ org 0x100000
 CAA equ 0x110000
 RES equ 0x130000
 PAGE equ 0x201000        ; a guest page the test rescinds and validates again
-BASTION equ 0x01000000
+BASTION equ 0x10000000
 
 ; CALL_SVSM index: EBX = RAX (protocol 0, call id), ESI = RCX.
 %macro CALL_SVSM 1

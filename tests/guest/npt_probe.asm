@@ -7,7 +7,7 @@
 ;   exit 1: SVSM call, ESI = 0x5356534D ("MSVS")
 ;   exit 2: SVSM call, EDI = the GHCB MSR value the guest read back after exit 1 (0x017)
 ;   exit 3: HLT
-;   exit 4: nested page fault on GPA 0x01000000 (Bastion's region): the guest is stopped
+;   exit 4: nested page fault on GPA 0x10000000 (Bastion's region): the guest is stopped
 bits 32
 org 0x100000
 
@@ -30,6 +30,6 @@ start:
 
 	hlt
 
-	mov eax, [0x01000000]
+	mov eax, [0x10000000]
 	hlt
 	jmp $

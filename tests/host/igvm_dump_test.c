@@ -85,23 +85,23 @@ KTEST(igvm_dump, listing_of_built_image)
 	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "mask 0x2", "NATIVE", NULL }));
 	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "VP_CONTEXT", "0xfffffffff000", "SNP VMSA", NULL }));
 	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "VP_CONTEXT", "native x64 context", NULL }));
-	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "SNP VMSA:", "RIP 0x1020040", "RAX 0x2", NULL }));
-	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "SNP VMSA:", "CR0 0x31", "CR3 0x1004000", "CR4 0x20",
+	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "SNP VMSA:", "RIP 0x10020040", "RAX 0x2", NULL }));
+	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "SNP VMSA:", "CR0 0x31", "CR3 0x10004000", "CR4 0x20",
 							       "EFER 0x1900", NULL }));
 	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "SNP VMSA:", "CS sel 0x8 attrib 0xc9b",
 							       "DS sel 0x10 attrib 0xc93", NULL }));
 	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "SNP VMSA:", "SEV_FEATURES 0x1", "VMPL 0", NULL }));
-	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "native context:", "RIP 0x1020040", "RAX 0x0", NULL }));
-	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "native context:", "CR0 0x31", "CR3 0x1004000",
+	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "native context:", "RIP 0x10020040", "RAX 0x0", NULL }));
+	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "native context:", "CR0 0x31", "CR3 0x10004000",
 							       "EFER 0x900", NULL }));
 	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "native context:", "CS sel 0x8 attrib 0xc09b",
 							       "DS sel 0x10 attrib 0xc093", NULL }));
-	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "PAGE_DATA", "0x1002000", "SECRETS", NULL }));
-	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "PAGE_DATA", "0x1003000", "CPUID_DATA", NULL }));
-	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "PARAMETER_INSERT", "0x1000000", NULL }));
+	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "PAGE_DATA", "0x10002000", "SECRETS", NULL }));
+	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "PAGE_DATA", "0x10003000", "CPUID_DATA", NULL }));
+	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "PARAMETER_INSERT", "0x10000000", NULL }));
 	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "MEMORY_MAP", NULL }));
 	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "VP_COUNT_PARAMETER", NULL }));
-	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "REQUIRED_MEMORY", "0x1000000", "0x1000000", NULL }));
+	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "REQUIRED_MEMORY", "0x10000000", "0x1000000", NULL }));
 	EXPECT_TRUE(has_line_with(out, (const char *const[]){ "GUEST_POLICY", "policy 0x30000", NULL }));
 	free(out);
 	free(errs);

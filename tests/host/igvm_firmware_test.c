@@ -538,7 +538,7 @@ KTEST(igvm_firmware, dump_round_trip)
 	snprintf(want, sizeof(want), "0x%llx        0x14000     -     -         various     NORMAL firmware:",
 		 (unsigned long long)base);
 	EXPECT_EQ(count_lines_with(out, want), 1u);
-	EXPECT_EQ(count_lines_with(out, "0x1009000         0x1000      -     -         0x"), 1u);
+	EXPECT_EQ(count_lines_with(out, "0x10009000        0x1000      -     -         0x"), 1u);
 	EXPECT_EQ(count_lines_with(out, "NORMAL boot_firmware_info"), 1u);
 	snprintf(want, sizeof(want),
 		 "boot_firmware_info: magic \"BFWI\" version 1: firmware 0x%llx..0xffffffff size 0x14000 reset vector 0xfffffff0 flags 0x1 (MEASURED)",
@@ -664,7 +664,7 @@ KTEST(igvm_firmware, load_stages_firmware_at_top_of_low_ram)
 	} cases[] = {
 		{ 512, 512 * MIB - FW_PAGES * IGVM_PAGE_SIZE },
 		{ 4096, 2048 * MIB - FW_PAGES * IGVM_PAGE_SIZE }, /* q35: 2 GiB below 4 GiB */
-		{ 33, 33 * MIB - FW_PAGES * IGVM_PAGE_SIZE },     /* just above Bastion's region */
+		{ 273, 273 * MIB - FW_PAGES * IGVM_PAGE_SIZE },     /* just above Bastion's region */
 	};
 	uint8_t *fw, *img;
 	size_t size;
@@ -826,9 +826,9 @@ KTEST(igvm_firmware, load_refusals)
 	copy = malloc(size);
 	ASSERT_NOT_NULL(copy);
 
-	/* 32 MiB ends with Bastion's region: the staging copy would land in it. */
-	EXPECT_TRUE(load_refused_with(img, size, 32,
-				      "would overlap Bastion's region 0x1000000+0x1000000; give QEMU at least 33 MiB with -m"));
+	/* 272 MiB ends with Bastion's region: the staging copy would land in it. */
+	EXPECT_TRUE(load_refused_with(img, size, 272,
+				      "would overlap Bastion's region 0x10000000+0x1000000; give QEMU at least 273 MiB with -m"));
 
 	/* Damaged firmware bytes: the CRC-32 check catches them. */
 	memcpy(copy, img, size);
@@ -854,7 +854,7 @@ KTEST(igvm_firmware, load_refusals)
 	info_off = h.u.page_data.file_offset;
 	memcpy(copy, img, size);
 	copy[info_off + 4] = 2;
-	EXPECT_TRUE(load_refused_with(copy, size, 512, "boot_firmware_info at GPA 0x1009000: unsupported version 2"));
+	EXPECT_TRUE(load_refused_with(copy, size, 512, "boot_firmware_info at GPA 0x10009000: unsupported version 2"));
 	memcpy(copy, img, size);
 	copy[info_off] = 'X';
 	EXPECT_TRUE(load_refused_with(copy, size, 512, "is not backed by RAM"));

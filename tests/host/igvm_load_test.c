@@ -339,10 +339,10 @@ KTEST(igvm_load, region_not_backed_by_ram_refused)
 
 	ASSERT_EQ(build_load_image(&img, &size), 0);
 	EXPECT_NE(load_with(img, size, 16, 1, &res, err, sizeof(err)), 0);
-	EXPECT_TRUE(strstr(err, "Bastion's region 0x1000000+0x1000000 is not backed by RAM: give QEMU more memory with -m") !=
+	EXPECT_TRUE(strstr(err, "Bastion's region 0x10000000+0x1000000 is not backed by RAM: give QEMU more memory with -m") !=
 		    NULL);
-	EXPECT_NE(load_with(img, size, 31, 1, &res, err, sizeof(err)), 0);
-	EXPECT_EQ(load_with(img, size, 32, 1, &res, err, sizeof(err)), 0);
+	EXPECT_NE(load_with(img, size, 271, 1, &res, err, sizeof(err)), 0);
+	EXPECT_EQ(load_with(img, size, 272, 1, &res, err, sizeof(err)), 0);
 	igvm_load_result_free(&res);
 	free(img);
 }
@@ -394,10 +394,10 @@ KTEST(igvm_load, write_files_and_qemu_arguments)
 	ASSERT_NOT_NULL(fa);
 	EXPECT_EQ(igvm_load_write(&res, dir, fa, err, sizeof(err)), 0);
 	fclose(fa);
-	snprintf(expect, sizeof(expect), "-bios\n%s/rom.bin\n-device\nloader,file=%s/blob-000.bin,addr=0x1000000,force-raw=on\n",
+	snprintf(expect, sizeof(expect), "-bios\n%s/rom.bin\n-device\nloader,file=%s/blob-000.bin,addr=0x10000000,force-raw=on\n",
 		 dir, dir);
 	EXPECT_TRUE(strncmp(args, expect, strlen(expect)) == 0);
-	snprintf(expect, sizeof(expect), "-device\nloader,file=%s/blob-002.bin,addr=0x1010000,force-raw=on\n", dir);
+	snprintf(expect, sizeof(expect), "-device\nloader,file=%s/blob-002.bin,addr=0x10010000,force-raw=on\n", dir);
 	EXPECT_TRUE(strstr(args, expect) != NULL);
 	for (size_t i = 0; i < res.blob_count; i++) {
 		FILE *fp;

@@ -371,7 +371,7 @@ KTEST(igvm_parse, duplicate_page_gpa)
 	igvm_put_le32(img + tlvs[first + 2].offset + 8 + 8, 0x2); /* first page table: NATIVE only */
 	igvm_put_le64(img + tlvs[first + 1].offset + 8, BASTION_REGION_GPA + BASTION_BOOT_PGTABLE_OFFSET);
 	igvm_update_checksum(img, size);
-	EXPECT_TRUE(rejected_with(img, size, "GPA 0x1010000 is already loaded by header"));
+	EXPECT_TRUE(rejected_with(img, size, "GPA 0x10010000 is already loaded by header"));
 	free(img);
 }
 

@@ -90,7 +90,7 @@ KTEST(native_guest, guest_cannot_reach_bastion_through_any_mapping)
 	struct vmsa *s = NULL;
 	struct svm_stop_info stop;
 	static const uint8_t read_top_of_region[] = {
-		0xA1, 0xF8, 0xFF, 0xFF, 0x01, /* mov eax, [0x01FFFFF8] */
+		0xA1, 0xF8, 0xFF, 0xFF, 0x10, /* mov eax, [0x10FFFFF8]: the region's last bytes */
 		0xF4,                         /* hlt */
 	};
 
