@@ -103,7 +103,7 @@ deps:
 
 build: $(O)/bastion.elf $(O)/bastion.igvm $(TOOLS)
 
-test-build: build $(O)/test/bastion-test.igvm $(O)/host/host_tests
+test-build: build $(O)/test/bastion-test.igvm $(O)/host/host_tests $(O)/bastion-guest.igvm
 
 RUN_IGVM := $(if $(GUEST_FIRMWARE),$(O)/bastion-guest.igvm,$(O)/bastion.igvm)
 

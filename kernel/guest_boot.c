@@ -51,7 +51,9 @@ void guest_boot(void)
 		enum platform_exit e = p->enter_guest(v);
 
 		LOG_VERBOSE("guest exit: %s", exit_name(e));
-		if (e == PLATFORM_EXIT_SVSM_CALL) {
+		/* HLT: the guest waits for an interrupt, which (passed through) can only reach it
+		 * in guest mode: enter it again. */
+		if (e == PLATFORM_EXIT_SVSM_CALL || e == PLATFORM_EXIT_HALT) {
 			continue;
 		}
 		LOG_INFO("guest %s (rip 0x%lx, exit code 0x%lx); Bastion stays up", exit_name(e),

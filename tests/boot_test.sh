@@ -36,6 +36,23 @@ $run --timeout 20 --mem 16 "$O/bastion.igvm" >"$log/small.txt" 2>&1
 t_status "boot: 16 MiB VM refused" 2 $?
 t_grep "boot: refusal names the region" 'not backed by RAM' "$log/small.txt"
 
+# 3b. Debian's OVMF as the guest on the native platform reaches its UEFI shell under Bastion
+#     (nested paging, virtual fw_cfg memory map, passed-through devices and interrupts).
+if [ -f "$O/bastion-guest.igvm" ]; then
+	$run --timeout 45 "$O/bastion-guest.igvm" >"$log/ovmf.txt" 2>&1
+	t_status "ovmf: Bastion and the guest still run at the timeout" 3 $?
+	t_grep "ovmf: Bastion entered the guest firmware" '^bastion: entering the guest firmware at its reset vector 0xfffffff0' "$log/ovmf.txt"
+	t_grep "ovmf: guest memory map hides Bastion" '^bastion: fw_cfg: guest memory map has [0-9]+ entries \(RAM below 4 GiB ends at 0x10000000\)' "$log/ovmf.txt"
+	t_grep "ovmf: OVMF reached the UEFI shell" 'UEFI Interactive Shell' "$log/ovmf.txt"
+	if grep -aq 'guest stopped\|PANIC\|EXCEPTION' "$log/ovmf.txt"; then
+		t_fail "ovmf: no guest stop, panic or exception" "$(grep -a -m1 'guest stopped\|PANIC\|EXCEPTION' "$log/ovmf.txt")"
+	else
+		t_pass "ovmf: no guest stop, panic or exception"
+	fi
+else
+	t_fail "ovmf: $O/bastion-guest.igvm was not built"
+fi
+
 # 4. A deliberate page fault inside a test: exception name, registers, symbolized backtrace,
 #    failure status.
 $run --timeout 30 --fw-cfg opt/bastion/ktest=fault.null_dereference "$O/test/bastion-test.igvm" \

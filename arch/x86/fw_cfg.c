@@ -36,6 +36,63 @@ static uint32_t be32(const uint8_t *p)
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
+static bool fw_cfg_present(void)
+{
+	uint8_t sig[4];
+
+	fw_cfg_select(FW_CFG_SIGNATURE);
+	fw_cfg_read(sig, sizeof(sig));
+	return sig[0] == 'Q' && sig[1] == 'E' && sig[2] == 'M' && sig[3] == 'U';
+}
+
+bool fw_cfg_find_file(const char *name, uint16_t *key, uint32_t *size)
+{
+	uint8_t count_be[4];
+	uint32_t count = 0;
+
+	if (!fw_cfg_present()) {
+		return false;
+	}
+	fw_cfg_select(FW_CFG_FILE_DIR);
+	fw_cfg_read(count_be, sizeof(count_be));
+	count = be32(count_be);
+	if (count > FW_CFG_MAX_FILES) {
+		count = FW_CFG_MAX_FILES;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t entry[4 + 2 + 2 + FW_CFG_NAME_SIZE];
+
+		fw_cfg_read(entry, sizeof(entry));
+		entry[sizeof(entry) - 1] = '\0';
+		if (strcmp((const char *)&entry[8], name) == 0) {
+			*size = be32(entry);
+			*key = (uint16_t)((entry[4] << 8) | entry[5]);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool fw_cfg_read_item(uint16_t key, void *buf, size_t len)
+{
+	if (!fw_cfg_present()) {
+		return false;
+	}
+	fw_cfg_select(key);
+	fw_cfg_read(buf, len);
+	return true;
+}
+
+void fw_cfg_select_raw(uint16_t key)
+{
+	fw_cfg_select(key);
+}
+
+uint8_t fw_cfg_read_byte_raw(void)
+{
+	return cpu_inb(FW_CFG_PORT_DATA);
+}
+
 bool fw_cfg_read_file(const char *name, char *buf, size_t size)
 {
 	uint8_t sig[4];

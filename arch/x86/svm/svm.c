@@ -4,6 +4,7 @@
 #include "arch/x86/svm/svm.h"
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/svm/fwcfg_virt.h"
 #include "arch/x86/svm/insn_len.h"
 #include "arch/x86/svm/msr_emul.h"
 #include "arch/x86/svm/vmcb.h"
@@ -241,6 +242,131 @@ static void io_forward(struct vmsa *s, uint16_t port, unsigned int bytes, bool i
 	s->rax = (s->rax & ~mask) | (value & mask);
 }
 
+#define RFLAGS_DF (1ull << 10)
+#define CMOS_INDEX 0x70
+#define CMOS_DATA 0x71
+
+/*
+ * The CMOS memory-size bytes, like fw_cfg's e820, must not describe Bastion's region:
+ * 0x30/0x31 extended memory above 1 MiB in KiB (max 63 MiB), 0x34/0x35 memory above 16 MiB
+ * below 4 GiB in 64 KiB units (both the layout SeaBIOS and OVMF read). Other bytes pass
+ * through. Returns true and sets *value for a virtualized index.
+ */
+static bool cmos_virtual(uint8_t index, uint8_t *value)
+{
+	uint64_t ext_kib = (BASTION_REGION_GPA - 0x100000ull) >> 10;
+	uint64_t above16 = (BASTION_REGION_GPA - 0x1000000ull) >> 16;
+
+	if (ext_kib > 0xFC00) {
+		ext_kib = 0xFC00;
+	}
+	switch (index) {
+	case 0x30:
+	case 0x17:
+		*value = (uint8_t)ext_kib;
+		return true;
+	case 0x31:
+	case 0x18:
+		*value = (uint8_t)(ext_kib >> 8);
+		return true;
+	case 0x34:
+		*value = (uint8_t)above16;
+		return true;
+	case 0x35:
+		*value = (uint8_t)(above16 >> 8);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static uint8_t cmos_index;
+
+static bool handle_cmos(struct platform_vcpu *v, uint16_t port, unsigned int bytes, bool in)
+{
+	struct vmsa *s = v->vmsa;
+	uint8_t value = 0;
+
+	if (bytes != 1) {
+		return false;
+	}
+	if (port == CMOS_INDEX && !in) {
+		cmos_index = (uint8_t)s->rax;
+		cpu_outb(CMOS_INDEX, cmos_index);
+	} else if (port == CMOS_DATA && in && cmos_virtual(cmos_index & 0x7F, &value)) {
+		s->rax = (s->rax & ~0xFFull) | value;
+	} else {
+		io_forward(s, port, bytes, in);
+	}
+	s->rip = v->vmcb->control.exit_info_2;
+	return true;
+}
+
+/* REP INSB from the fw_cfg data port into guest memory at ES:rDI (APM 15.10.2: EXITINFO1
+ * bit 3 REP, bits 9:7 address size). Returns false if the guest's buffer is unusable. */
+static bool fwcfg_ins(struct platform_vcpu *v, uint64_t info)
+{
+	struct vmsa *s = v->vmsa;
+	uint64_t mask = (info & (1u << 9)) ? ~0ull : (info & (1u << 8)) ? 0xFFFFFFFFull : 0xFFFFull;
+	uint64_t count = (info & (1u << 3)) ? (s->rcx & mask) : 1;
+	uint8_t buf[256];
+
+	if ((s->rflags & RFLAGS_DF) != 0) {
+		return false;
+	}
+	while (count > 0) {
+		uint64_t linear = s->es.base + (s->rdi & mask);
+		uint64_t gpa = 0;
+		size_t n = (size_t)(PAGE_SIZE - (linear & PAGE_MASK));
+
+		if (n > sizeof(buf)) {
+			n = sizeof(buf);
+		}
+		if (n > count) {
+			n = (size_t)count;
+		}
+		for (size_t i = 0; i < n; i++) {
+			buf[i] = fwcfg_virt_read_byte();
+		}
+		if (!guest_linear_to_gpa(s, linear, &gpa) ||
+		    guest_copy_to(gpa_init(gpa), buf, n) != GUEST_MEM_OK) {
+			return false;
+		}
+		s->rdi = (s->rdi & ~mask) | ((s->rdi + n) & mask);
+		count -= n;
+		if ((info & (1u << 3)) != 0) {
+			s->rcx = (s->rcx & ~mask) | ((s->rcx - n) & mask);
+		}
+	}
+	return true;
+}
+
+/* Guest access to the fw_cfg ports, through fwcfg_virt.c. */
+static bool handle_fwcfg(struct platform_vcpu *v, uint64_t info, uint16_t port,
+			 unsigned int bytes, bool in)
+{
+	struct vmsa *s = v->vmsa;
+
+	if ((info & (1u << 2)) != 0) {
+		if (!in || port != FWCFG_PORT_FIRST + 1 || bytes != 1 || !fwcfg_ins(v, info)) {
+			return false;
+		}
+	} else if (port == FWCFG_PORT_FIRST && !in) {
+		fwcfg_virt_select((uint16_t)s->rax);
+	} else if (port == FWCFG_PORT_FIRST + 1 && in) {
+		uint64_t value = 0;
+
+		for (unsigned int i = 0; i < bytes; i++) {
+			value |= (uint64_t)fwcfg_virt_read_byte() << (8 * i);
+		}
+		s->rax = (s->rax & ~((bytes == 4) ? 0xFFFFFFFFull : (1ull << (8 * bytes)) - 1)) | value;
+	} else if (in) {
+		s->rax |= (bytes == 4) ? 0xFFFFFFFFull : (1ull << (8 * bytes)) - 1; /* DMA: absent */
+	}
+	s->rip = v->vmcb->control.exit_info_2;
+	return true;
+}
+
 /*
  * An intercepted IN/OUT (APM 15.10.2: EXITINFO1 bit 0 IN, bit 2 string, bits 6:4 size,
  * 31:16 port; EXITINFO2 the next RIP). The IOPM intercepts a wide access that merely
@@ -255,8 +381,14 @@ static bool handle_ioio(struct platform_vcpu *v)
 	unsigned int bytes = (info & (1u << 4)) ? 1 : (info & (1u << 5)) ? 2 : 4;
 	bool in = (info & 1u) != 0;
 
+	if (port >= FWCFG_PORT_FIRST && port <= FWCFG_PORT_LAST) {
+		return handle_fwcfg(v, info, port, bytes, in);
+	}
+	if ((port == CMOS_INDEX || port == CMOS_DATA) && (info & (1u << 2)) == 0) {
+		return handle_cmos(v, port, bytes, in);
+	}
 	if ((info & (1u << 2)) != 0) {
-		return false; /* string I/O is not emulated yet */
+		return false; /* string I/O is only emulated for fw_cfg */
 	}
 	if (svm_port_denied(port)) {
 		if (in) {
@@ -315,13 +447,16 @@ static int svm_guest_memory_init(void)
 			return -1;
 		}
 	}
-	/* The firmware image appears at its own addresses below 4 GiB, read-only and executable,
-	 * whatever backs it (itself, or igvmload's staging copy, which the guest cannot see). */
+	/* The firmware image appears at its own addresses below 4 GiB, whatever backs it (itself,
+	 * or igvmload's staging copy, which the guest cannot see elsewhere). It is writable: OVMF
+	 * probes its flash by writing to it, and a copy the guest changes harms only the guest
+	 * (Bastion checked the bytes before the guest ran). */
 	if (firmware_image()->present) {
 		const struct firmware_image *fw = firmware_image();
 
 		if (pgtable_map_range(&svm_npt, vaddr_init(fw->gpa), paddr_init(fw->backing), fw->size,
-				      PGTABLE_READ | PGTABLE_EXEC, 0, true) != PGTABLE_OK) {
+				      PGTABLE_READ | PGTABLE_WRITE | PGTABLE_EXEC, 0, true) !=
+		    PGTABLE_OK) {
 			pgtable_destroy(&svm_npt);
 			return -1;
 		}
@@ -339,11 +474,13 @@ static int svm_guest_memory_init(void)
 	if (svm_iopm == NULL || svm_msrpm == NULL || svm_host_save == NULL || svm_hsave == NULL) {
 		return -1;
 	}
+	(void)fwcfg_virt_init(); /* without fw_cfg the guest sees an absent device */
 	/* Ports the guest reaches directly: all but the ones that could end or reset the VM or
 	 * the CPU Bastion runs on (see svm_port_denied); those exit and act as absent hardware. */
 	memset(svm_iopm, 0, SVM_IOPM_SIZE);
 	for (uint32_t port = 0; port < 0x10000; port++) {
-		if (svm_port_denied((uint16_t)port)) {
+		if (svm_port_denied((uint16_t)port) || port == 0x70 || port == 0x71 ||
+		    (port >= FWCFG_PORT_FIRST && port <= FWCFG_PORT_LAST)) {
 			((uint8_t *)svm_iopm)[port / 8] |= (uint8_t)(1u << (port % 8));
 		}
 	}
@@ -376,7 +513,10 @@ static struct platform_vcpu *svm_vcpu_create(void)
 		return NULL;
 	}
 	c = &v->vmcb->control;
-	c->intercept_misc1 = VMCB_INTERCEPT_INTR | VMCB_INTERCEPT_NMI | VMCB_INTERCEPT_SMI |
+	/* Physical interrupts are not intercepted and V_INTR_MASKING is 0: with one CPU, the
+	 * guest owns the interrupt controllers, and an interrupt that arrives while Bastion runs
+	 * (IF = 0) waits until the next VMRUN and goes to the guest's IDT (APM 15.21.1). */
+	c->intercept_misc1 = VMCB_INTERCEPT_NMI | VMCB_INTERCEPT_SMI |
 			     VMCB_INTERCEPT_INIT | VMCB_INTERCEPT_INVD | VMCB_INTERCEPT_HLT |
 			     VMCB_INTERCEPT_IOIO | VMCB_INTERCEPT_MSR | VMCB_INTERCEPT_TASK_SWITCH |
 			     VMCB_INTERCEPT_SHUTDOWN;
