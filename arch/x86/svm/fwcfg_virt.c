@@ -23,7 +23,6 @@ static uint16_t fwcfg_e820_key;
 static uint8_t fwcfg_id[4];
 static bool fwcfg_ready;
 
-static uint16_t fwcfg_selected;
 static uint32_t fwcfg_offset;
 static const uint8_t *fwcfg_virtual_item; /* NULL: forward to the real device */
 static uint32_t fwcfg_virtual_len;
@@ -146,7 +145,6 @@ int fwcfg_virt_init(void)
 
 void fwcfg_virt_select(uint16_t key)
 {
-	fwcfg_selected = key;
 	fwcfg_offset = 0;
 	fwcfg_virtual_item = NULL;
 	fwcfg_virtual_len = 0;
