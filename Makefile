@@ -61,6 +61,7 @@ include kernel/module.mk
 include mm/module.mk
 include protocols/module.mk
 include igvm/module.mk
+include crypto/module.mk
 include tests/module.mk
 
 # ---- Section 3: flags ---------------------------------------------------------------------------
@@ -81,6 +82,11 @@ HOSTCFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -MMD -MP
 HOSTTEST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -MMD -MP -DBASTION_HOST \
 	-DCONFIG_DEBUG=1 -DCONFIG_FAULT_INJECT=1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# crypto/*_simd.c use SSE/AES-NI/PCLMULQDQ registers: built without -mgeneral-regs-only and
+# only ever called between crypto_simd_begin() and crypto_simd_end() (crypto/simd.h).
+SIMD_CFLAGS := -msse4.1 -maes -mpclmul
+$(O)/prod/crypto/%_simd.o $(O)/test/crypto/%_simd.o: KCFLAGS := $(filter-out -mgeneral-regs-only,$(KCFLAGS)) $(SIMD_CFLAGS)
 
 # ---- Section 4: kernel images ------------------------------------------------------------------
 # Two images from the same sources: the production image, and the test image which is built
@@ -103,7 +109,8 @@ deps:
 
 build: $(O)/bastion.elf $(O)/bastion.igvm $(TOOLS)
 
-test-build: build $(O)/test/bastion-test.igvm $(O)/host/host_tests $(O)/bastion-guest.igvm
+test-build: build $(O)/test/bastion-test.igvm $(O)/host/host_tests $(O)/bastion-guest.igvm \
+	$(O)/host/crypto_tests $(O)/host/crypto_ct
 
 RUN_IGVM := $(if $(GUEST_FIRMWARE),$(O)/bastion-guest.igvm,$(O)/bastion.igvm)
 
@@ -238,6 +245,44 @@ $(O)/host/host_tests: $(addprefix $(O)/hosttest/,$(HOST_TEST_ALL:.c=.o)) $(O)/ho
 	@mkdir -p $(@D)
 	$(call say,HOSTLD,$@)
 	$(Q)$(HOSTCC) $(HOSTTEST_CFLAGS) -o $@ $(addprefix $(O)/hosttest/,$(HOST_TEST_ALL:.c=.o))
+
+# The crypto tests: known answers from Debian's python3-cryptography-vectors and randomized
+# differential tests against OpenSSL (libcrypto), with ASan/UBSan, at -O2 so the RSA and ECC
+# iteration counts fit the test budget.
+CRYPTOTEST_CFLAGS := $(filter-out -O1,$(HOSTTEST_CFLAGS)) -O2
+CRYPTO_TEST_ALL := $(sort $(CRYPTO_SRCS) $(wildcard tests/crypto/*_test.c)) tests/crypto/vectors.c \
+	tests/crypto/simd_host.c kernel/string.c tests/ktest/ktest.c tests/host/host_main.c \
+	tests/host/host_panic.c
+
+$(O)/cryptotest/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,HOSTCC,$@)
+	$(Q)$(HOSTCC) $(CRYPTOTEST_CFLAGS) -c $< -o $@
+
+$(O)/cryptotest/crypto/%_simd.o: CRYPTOTEST_CFLAGS += $(SIMD_CFLAGS)
+
+$(O)/host/crypto_tests: $(addprefix $(O)/cryptotest/,$(CRYPTO_TEST_ALL:.c=.o))
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) $(CRYPTOTEST_CFLAGS) -o $@ $^ -lcrypto
+
+# The constant-time check (ctgrind): the secret-dependent paths built without sanitizers and run
+# under valgrind memcheck with the secrets marked undefined (tests/crypto/ct/).
+CTTEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -MMD -MP -DBASTION_HOST -DCONFIG_DEBUG=1
+CRYPTO_CT_ALL := $(sort $(CRYPTO_SRCS) $(wildcard tests/crypto/ct/*_ct.c)) tests/crypto/simd_host.c \
+	kernel/string.c tests/ktest/ktest.c tests/host/host_main.c tests/host/host_panic.c
+
+$(O)/cttest/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,HOSTCC,$@)
+	$(Q)$(HOSTCC) $(CTTEST_CFLAGS) -c $< -o $@
+
+$(O)/cttest/crypto/%_simd.o: CTTEST_CFLAGS += $(SIMD_CFLAGS)
+
+$(O)/host/crypto_ct: $(addprefix $(O)/cttest/,$(CRYPTO_CT_ALL:.c=.o))
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) $(CTTEST_CFLAGS) -o $@ $^
 
 # ---- Section 6: benchmarks (not part of make test: numbers, not verdicts) ------------------------
 BENCH_CFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -MMD -MP -DBASTION_HOST
