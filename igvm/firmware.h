@@ -50,7 +50,8 @@ int igvm_firmware_check_overlap(uint64_t gpa, uint64_t size, const struct igvm_g
  * Inputs: fw/size (fw may be NULL only when size is 0).
  * Returns 0, or -1 with a message in err[errlen]: empty; size not a multiple of 4 KiB; larger
  * than BASTION_FIRMWARE_MAX_SIZE; overlapping Bastion's region or the SNP VMSA page; no x86
- * reset-vector jump in the last 16 bytes (see igvm_firmware_has_reset_jump).
+ * reset-vector jump in the last 16 bytes (see igvm_firmware_has_reset_jump); malformed SEV
+ * metadata (igvm_firmware_read_metadata); declared pages that break boot_firmware_pages_check.
  */
 int igvm_firmware_check(const uint8_t *fw, size_t size, char *err, size_t errlen);
 
@@ -64,6 +65,39 @@ int igvm_firmware_check(const uint8_t *fw, size_t size, char *err, size_t errlen
  * Inputs: fw/size, size a non-zero multiple of 4 KiB. No errors.
  */
 bool igvm_firmware_has_reset_jump(const uint8_t *fw, size_t size);
+
+/*
+ * Pages a firmware declares in the SEV metadata of its reset-vector area, the way OVMF does
+ * (OvmfPkg/ResetVector: a GUIDed table that ends 0x20 bytes below the image's end, whose entry
+ * dc886566-984a-4798-a75e-5585a7bf67cc holds the offset, from the end of the image, of an
+ * "ASEV" header followed by {base, size, type} sections). igvm/README.md has the layout.
+ */
+struct igvm_firmware_meta {
+	bool found;           /* the image has the GUIDed table and an ASEV header */
+	uint64_t secrets_gpa; /* section type 2, or 0 */
+	uint64_t cpuid_gpa;   /* section type 3, or 0 */
+	uint64_t caa_gpa;     /* section type 4 (SVSM calling area), or 0 */
+	uint32_t sections;    /* number of sections, all types */
+};
+
+/* Section types of the ASEV metadata (OVMF's SEV metadata, version 1). */
+#define IGVM_FW_SECTION_MEM 1u
+#define IGVM_FW_SECTION_SECRETS 2u
+#define IGVM_FW_SECTION_CPUID 3u
+#define IGVM_FW_SECTION_SVSM_CAA 4u
+#define IGVM_FW_SECTION_KERNEL_HASHES 0x10u
+
+/*
+ * igvm_firmware_read_metadata: find and check the SEV metadata of an image. Every offset and
+ * length in the table is bounds-checked; nothing outside fw[0, size) is read.
+ * Inputs: fw/size, size a non-zero multiple of 4 KiB (at least 4 KiB).
+ * Output: *out (found = false and GPAs 0 when the image has no GUIDed table or no SEV entry:
+ * not an error). Returns 0, or -1 with a message in err[errlen] for a table that is present but
+ * malformed (lengths out of bounds, bad "ASEV" signature or version, a secrets/CPUID/CAA section
+ * that is not exactly one page or appears twice, an unknown section type).
+ */
+int igvm_firmware_read_metadata(const uint8_t *fw, size_t size, struct igvm_firmware_meta *out, char *err,
+				size_t errlen);
 
 /*
  * igvm_firmware_info_init: the descriptor of an image (already accepted by

@@ -328,7 +328,7 @@ static void emit_prologue(uint8_t *buf, size_t *pos)
  * (fw_size 0: none); its pages point into fw. Returns the count.
  */
 static size_t collect_pages(struct build_state *st, const struct elf64_image *img, const uint8_t *fw,
-			    size_t fw_size)
+			    size_t fw_size, const struct boot_firmware_info *fw_info)
 {
 	const uint64_t base = BASTION_REGION_GPA;
 	struct page_rec *r = st->recs;
@@ -365,6 +365,13 @@ static size_t collect_pages(struct build_state *st, const struct elf64_image *im
 						    seg_page, 0 };
 			seg_page += IGVM_PAGE_SIZE;
 		}
+	}
+	/* The firmware's own SNP CPUID page where its metadata asks for one (OVMF reads CPUID from
+	 * it before it could ask anyone). Its secrets page is not a second SECRETS directive (the
+	 * PSP fills exactly one per VM, Bastion's): Bastion writes the guest's copy at boot. */
+	if (fw_info->cpuid_gpa != 0) {
+		r[n++] = (struct page_rec){ fw_info->cpuid_gpa, IGVM_BUILD_MASK_SNP, IGVM_PAGE_DATA_TYPE_CPUID_DATA,
+					    NULL, 0 };
 	}
 	/* Firmware pages: measured for both platforms, like a ROM whose contents are attested. */
 	for (size_t off = 0; off < fw_size; off += IGVM_PAGE_SIZE) {
@@ -418,6 +425,10 @@ int igvm_build_image_with_firmware(struct elf64_image *img, const uint8_t *fw, s
 	}
 	/* fw_size is at most BASTION_FIRMWARE_MAX_SIZE here, so this cannot overflow. */
 	page_count = FIXED_PAGES + (size_t)seg_page_count + fw_size / IGVM_PAGE_SIZE;
+	igvm_firmware_info_init(fw, fw_size, &fw_info);
+	if (fw_info.cpuid_gpa != 0) {
+		page_count++;
+	}
 	st->seg_pages = calloc(seg_page_count, IGVM_PAGE_SIZE);
 	st->recs = calloc(page_count, sizeof(*st->recs));
 	st->blobs = calloc(1, sizeof(*st->blobs));
@@ -434,13 +445,12 @@ int igvm_build_image_with_firmware(struct elf64_image *img, const uint8_t *fw, s
 	}
 
 	igvm_build_page_tables(st->page_tables);
-	igvm_firmware_info_init(fw, fw_size, &fw_info);
 	igvm_firmware_info_encode(st->firmware_info, &fw_info);
 	igvm_build_snp_vmsa(img->entry, st->vmsa);
 	igvm_build_native_context(img->entry, &native);
 	igvm_encode_native_vp_context(st->native, &native);
 
-	if (collect_pages(st, img, fw, fw_size) != page_count) {
+	if (collect_pages(st, img, fw, fw_size, &fw_info) != page_count) {
 		build_state_free(st);
 		return build_fail(err, errlen, "internal error: page count mismatch");
 	}

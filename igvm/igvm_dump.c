@@ -159,6 +159,11 @@ static void dump_firmware_info(const struct dump_fw *fw, FILE *out)
 		" size 0x%" PRIx64 " reset vector 0x%" PRIx64 " flags 0x%x%s\n",
 		i->version, i->gpa, i->gpa + i->size - 1, i->size, i->reset_vector_gpa, i->flags,
 		(i->flags & BOOT_FIRMWARE_FLAG_MEASURED) != 0 ? " (MEASURED)" : "");
+	if ((i->secrets_gpa | i->cpuid_gpa | i->caa_gpa) != 0) {
+		fprintf(out, "         boot_firmware_info: declared pages: secrets 0x%" PRIx64 " CPUID 0x%" PRIx64
+			" calling area 0x%" PRIx64 "\n",
+			i->secrets_gpa, i->cpuid_gpa, i->caa_gpa);
+	}
 	if (!fw->in_order) {
 		fprintf(out, "         boot_firmware_info: crc32 0x%08x (not checked: firmware pages not in GPA order)\n",
 			i->crc32);

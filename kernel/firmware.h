@@ -26,6 +26,10 @@ struct firmware_image {
 	uint64_t backing;      /* where the bytes are in guest-physical memory */
 	bool staged;           /* backing is a staging copy in RAM (backing != gpa) */
 	uint32_t crc32;
+	/* Pages the firmware declared in its SEV metadata (0: none); see boot_firmware.h. */
+	uint64_t secrets_gpa;
+	uint64_t cpuid_gpa;
+	uint64_t caa_gpa;
 };
 
 enum firmware_error {

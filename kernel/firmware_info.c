@@ -11,8 +11,8 @@ enum firmware_error firmware_parse_info(const struct boot_firmware_info *info,
 	if (info->magic != BOOT_FIRMWARE_INFO_MAGIC || info->version != BOOT_FIRMWARE_INFO_VERSION) {
 		return FIRMWARE_ERR_MAGIC;
 	}
-	if (info->reserved[0] != 0 || info->reserved[1] != 0 || info->reserved[2] != 0 ||
-	    (info->flags & ~(uint32_t)BOOT_FIRMWARE_FLAGS_KNOWN) != 0) {
+	if ((info->flags & ~(uint32_t)BOOT_FIRMWARE_FLAGS_KNOWN) != 0 ||
+	    boot_firmware_pages_check(info) != NULL) {
 		return FIRMWARE_ERR_LAYOUT;
 	}
 	if (info->size == 0) {
@@ -29,6 +29,9 @@ enum firmware_error firmware_parse_info(const struct boot_firmware_info *info,
 	out->reset_vector = info->reset_vector_gpa;
 	out->backing = info->gpa;
 	out->crc32 = info->crc32;
+	out->secrets_gpa = info->secrets_gpa;
+	out->cpuid_gpa = info->cpuid_gpa;
+	out->caa_gpa = info->caa_gpa;
 	return FIRMWARE_OK;
 }
 

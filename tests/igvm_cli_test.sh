@@ -211,7 +211,7 @@ else
 	fi
 	for word in 'PAGE_DATA  *0x3  *0xffff0000  *0x10000  .*NORMAL firmware: 16 pages (1 zero), headers [0-9]*\.\.[0-9]*$' \
 		'PAGE_DATA  *0x3  *0x10009000  .*NORMAL boot_firmware_info$' \
-		'boot_firmware_info: magic "BFWI" version 1: firmware 0xffff0000\.\.0xffffffff size 0x10000 reset vector 0xfffffff0 flags 0x1 (MEASURED)' \
+		'boot_firmware_info: magic "BFWI" version 2: firmware 0xffff0000\.\.0xffffffff size 0x10000 reset vector 0xfffffff0 flags 0x1 (MEASURED)' \
 		'boot_firmware_info: crc32 0x[0-9a-f]* (matches the firmware pages)'; do
 		if grep -q -e "$word" "$tmp/out"; then
 			pass "firmware_dump_mentions[$word]"
@@ -236,7 +236,7 @@ else
 
 	# Without --firmware the descriptor page is still there and says "no firmware".
 	if "$build" --elf "$elf" -o "$tmp/nofw.igvm" 2>"$tmp/err" && "$dump" "$tmp/nofw.igvm" >"$tmp/out" 2>&1 &&
-		grep -q 'boot_firmware_info: magic "BFWI" version 1: no firmware (size 0)' "$tmp/out" &&
+		grep -q 'boot_firmware_info: magic "BFWI" version 2: no firmware (size 0)' "$tmp/out" &&
 		! grep -q 'firmware:' "$tmp/out"; then
 		pass firmware_absent_descriptor
 	else

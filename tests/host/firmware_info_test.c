@@ -39,7 +39,7 @@ KTEST(firmware_info, refuses_inconsistent_descriptors)
 	info.magic ^= 1;
 	EXPECT_EQ(firmware_parse_info(&info, &fw), FIRMWARE_ERR_MAGIC);
 	info = good_info();
-	info.version = 2;
+	info.version = 1; /* version 1 had no declared pages: no longer accepted */
 	EXPECT_EQ(firmware_parse_info(&info, &fw), FIRMWARE_ERR_MAGIC);
 	info = good_info();
 	info.gpa -= 0x1000; /* does not end at 4 GiB */
@@ -55,8 +55,29 @@ KTEST(firmware_info, refuses_inconsistent_descriptors)
 	info.flags |= 0x80;
 	EXPECT_EQ(firmware_parse_info(&info, &fw), FIRMWARE_ERR_LAYOUT);
 	info = good_info();
-	info.reserved[2] = 1;
+	info.caa_gpa = 0x80f000; /* a calling area without a secrets page */
 	EXPECT_EQ(firmware_parse_info(&info, &fw), FIRMWARE_ERR_LAYOUT);
+	info = good_info();
+	info.secrets_gpa = 0x80d800; /* unaligned */
+	EXPECT_EQ(firmware_parse_info(&info, &fw), FIRMWARE_ERR_LAYOUT);
+	info = good_info();
+	info.secrets_gpa = 0x10002000; /* in Bastion's region */
+	EXPECT_EQ(firmware_parse_info(&info, &fw), FIRMWARE_ERR_LAYOUT);
+	info = good_info();
+	info.cpuid_gpa = info.gpa; /* inside the image */
+	EXPECT_EQ(firmware_parse_info(&info, &fw), FIRMWARE_ERR_LAYOUT);
+	info = good_info();
+	info.secrets_gpa = 0x80d000;
+	info.cpuid_gpa = 0x80d000; /* the same page twice */
+	EXPECT_EQ(firmware_parse_info(&info, &fw), FIRMWARE_ERR_LAYOUT);
+	info = good_info();
+	info.secrets_gpa = 0x80d000;
+	info.cpuid_gpa = 0x80e000;
+	info.caa_gpa = 0x80f000;
+	EXPECT_EQ(firmware_parse_info(&info, &fw), FIRMWARE_OK);
+	EXPECT_EQ(fw.secrets_gpa, 0x80d000u);
+	EXPECT_EQ(fw.cpuid_gpa, 0x80e000u);
+	EXPECT_EQ(fw.caa_gpa, 0x80f000u);
 	info = (struct boot_firmware_info){ .magic = BOOT_FIRMWARE_INFO_MAGIC,
 					    .version = BOOT_FIRMWARE_INFO_VERSION,
 					    .gpa = 0x1000 };

@@ -259,7 +259,7 @@ KTEST(igvm_firmware, info_codec_and_checks)
 	ASSERT_NOT_NULL(fw);
 	igvm_firmware_info_init(fw, FW_PAGES * IGVM_PAGE_SIZE, &info);
 	EXPECT_EQ(info.magic, BOOT_FIRMWARE_INFO_MAGIC);
-	EXPECT_EQ(info.version, 1u);
+	EXPECT_EQ(info.version, 2u);
 	EXPECT_EQ(info.gpa, FW_END - FW_PAGES * IGVM_PAGE_SIZE);
 	EXPECT_EQ(info.size, FW_PAGES * IGVM_PAGE_SIZE);
 	EXPECT_EQ(info.reset_vector_gpa, 0xFFFFFFF0ull);
@@ -270,7 +270,7 @@ KTEST(igvm_firmware, info_codec_and_checks)
 	memset(page, 0xAA, sizeof(page));
 	igvm_firmware_info_encode(page, &info);
 	EXPECT_MEMEQ(page, "BFWI", 4);
-	EXPECT_EQ(igvm_get_le32(page + 0x04), 1u);
+	EXPECT_EQ(igvm_get_le32(page + 0x04), 2u);
 	EXPECT_EQ(igvm_get_le64(page + 0x08), info.gpa);
 	EXPECT_EQ(igvm_get_le64(page + 0x10), info.size);
 	EXPECT_EQ(igvm_get_le64(page + 0x18), 0xFFFFFFF0ull);
@@ -292,8 +292,10 @@ KTEST(igvm_firmware, info_codec_and_checks)
 	} while (0)
 
 	INFO_REFUSED(bad.magic = 0x12345678, "bad magic 0x12345678");
-	INFO_REFUSED(bad.version = 2, "unsupported version 2");
-	INFO_REFUSED(bad.reserved[2] = 1, "reserved[2] is 0x1");
+	INFO_REFUSED(bad.version = 1, "unsupported version 1");
+	INFO_REFUSED(bad.caa_gpa = 0x80f000, "a calling-area page without a secrets page");
+	INFO_REFUSED(bad.secrets_gpa = 0x10000000, "secrets page lies in Bastion's region");
+	INFO_REFUSED(bad.cpuid_gpa = 0x1234, "CPUID page is not 4 KiB aligned");
 	INFO_REFUSED(bad.flags = 0x3, "flags 0x3 has undefined bits");
 	INFO_REFUSED(bad.flags = 0, "lack MEASURED");
 	INFO_REFUSED(bad.size = 0x1800, "not a multiple of 4 KiB");
@@ -305,7 +307,7 @@ KTEST(igvm_firmware, info_codec_and_checks)
 	/* "No firmware": magic and version, everything else zero. */
 	igvm_firmware_info_init(NULL, 0, &info);
 	EXPECT_EQ(info.magic, BOOT_FIRMWARE_INFO_MAGIC);
-	EXPECT_EQ(info.version, 1u);
+	EXPECT_EQ(info.version, 2u);
 	EXPECT_EQ(info.gpa | info.size | info.reset_vector_gpa | info.flags | info.crc32, 0u);
 	EXPECT_EQ(igvm_firmware_info_check(&info, err, sizeof(err)), 0);
 #undef INFO_REFUSED
@@ -332,7 +334,7 @@ KTEST(igvm_firmware, info_page_without_firmware)
 	EXPECT_EQ(h.u.page_data.flags, 0u);
 	p = igvm_file_bytes(&f, h.u.page_data.file_offset, IGVM_PAGE_SIZE);
 	ASSERT_NOT_NULL(p);
-	EXPECT_MEMEQ(p, "BFWI\x01\x00\x00\x00", 8);
+	EXPECT_MEMEQ(p, "BFWI\x02\x00\x00\x00", 8);
 	for (size_t i = 8; i < IGVM_PAGE_SIZE; i++) {
 		ASSERT_EQ(p[i], 0u);
 	}
@@ -425,7 +427,7 @@ KTEST(igvm_firmware, placement_order_and_dedup)
 	EXPECT_EQ(info.reset_vector_gpa, FW_END - 16);
 	EXPECT_EQ(info.flags, BOOT_FIRMWARE_FLAG_MEASURED);
 	EXPECT_EQ(info.crc32, crc32(fw, FW_PAGES * IGVM_PAGE_SIZE));
-	EXPECT_EQ(info.reserved[0] | info.reserved[1] | info.reserved[2], 0u);
+	EXPECT_EQ(info.secrets_gpa | info.cpuid_gpa | info.caa_gpa, 0u); /* no SEV metadata */
 	free(fw);
 	free(img);
 }
@@ -541,7 +543,7 @@ KTEST(igvm_firmware, dump_round_trip)
 	EXPECT_EQ(count_lines_with(out, "0x10009000        0x1000      -     -         0x"), 1u);
 	EXPECT_EQ(count_lines_with(out, "NORMAL boot_firmware_info"), 1u);
 	snprintf(want, sizeof(want),
-		 "boot_firmware_info: magic \"BFWI\" version 1: firmware 0x%llx..0xffffffff size 0x14000 reset vector 0xfffffff0 flags 0x1 (MEASURED)",
+		 "boot_firmware_info: magic \"BFWI\" version 2: firmware 0x%llx..0xffffffff size 0x14000 reset vector 0xfffffff0 flags 0x1 (MEASURED)",
 		 (unsigned long long)base);
 	EXPECT_EQ(count_lines_with(out, want), 1u);
 	snprintf(want, sizeof(want), "boot_firmware_info: crc32 0x%08x (matches the firmware pages)",
@@ -570,7 +572,7 @@ KTEST(igvm_firmware, dump_round_trip)
 	/* Without firmware. */
 	ASSERT_EQ(build_fw_image(NULL, 0, &plain, &plain_size, err, sizeof(err)), 0);
 	ASSERT_EQ(dump_to_string(plain, plain_size, &out), 0);
-	EXPECT_EQ(count_lines_with(out, "boot_firmware_info: magic \"BFWI\" version 1: no firmware (size 0)"), 1u);
+	EXPECT_EQ(count_lines_with(out, "boot_firmware_info: magic \"BFWI\" version 2: no firmware (size 0)"), 1u);
 	EXPECT_EQ(count_lines_with(out, "firmware:"), 0u);
 	free(out);
 	free(plain);
@@ -853,8 +855,8 @@ KTEST(igvm_firmware, load_refusals)
 	ASSERT_TRUE(find_page(&f, info_gpa, 0x2, &h));
 	info_off = h.u.page_data.file_offset;
 	memcpy(copy, img, size);
-	copy[info_off + 4] = 2;
-	EXPECT_TRUE(load_refused_with(copy, size, 512, "boot_firmware_info at GPA 0x10009000: unsupported version 2"));
+	copy[info_off + 4] = 3;
+	EXPECT_TRUE(load_refused_with(copy, size, 512, "boot_firmware_info at GPA 0x10009000: unsupported version 3"));
 	memcpy(copy, img, size);
 	copy[info_off] = 'X';
 	EXPECT_TRUE(load_refused_with(copy, size, 512, "is not backed by RAM"));
