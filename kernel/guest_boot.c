@@ -1,9 +1,16 @@
 #include "kernel/guest_boot.h"
 
+#include "arch/x86/snp/secrets.h"
 #include "arch/x86/snp/vmsa_build.h"
 #include "kernel/firmware.h"
+#include "kernel/image_layout.h"
 #include "kernel/log.h"
 #include "kernel/platform.h"
+#include "kernel/request_loop.h"
+#include "kernel/string.h"
+#include "kernel/vcpu.h"
+#include "mm/guest_mem.h"
+#include "mm/slab.h"
 
 static const char *exit_name(enum platform_exit e)
 {
@@ -21,38 +28,99 @@ static const char *exit_name(enum platform_exit e)
 	}
 }
 
+/*
+ * Writes the guest's secrets page and clears its calling area (SVSM spec 58019, "SVSM
+ * discovery": the guest finds the SVSM and its first CAA in the secrets page). Returns true
+ * when the guest can call the SVSM.
+ */
+static bool offer_svsm(const struct firmware_image *fw, struct vcpu *boot)
+{
+	const struct snp_secrets_page *real = secrets_bastion_copy();
+	struct secrets_svsm_info info = {
+		.base = BASTION_REGION_GPA,
+		.size = BASTION_REGION_SIZE,
+		.caa = fw->caa_gpa,
+		.guest_vmpl = boot->vmpl,
+	};
+	struct snp_secrets_page *zero = NULL, *copy = NULL;
+	enum guest_mem_result r = GUEST_MEM_OK;
+	bool ok = false;
+
+	if (fw->secrets_gpa == 0 || fw->caa_gpa == 0) {
+		LOG_INFO("the firmware declares no %s: no SVSM for it",
+			 fw->secrets_gpa == 0 ? "secrets page" : "SVSM calling area");
+		return false;
+	}
+	zero = kmalloc(sizeof(*zero));
+	copy = kmalloc(sizeof(*copy));
+	if (zero == NULL || copy == NULL) {
+		LOG_ERROR("no memory for the guest's secrets page: no SVSM for the firmware");
+		goto out;
+	}
+	bastion_memset(zero, 0, sizeof(*zero));
+	/* Native: no PSP, so no keys; the page carries only the SVSM fields. */
+	if (secrets_build_guest_copy(real != NULL ? real : zero, &info, copy) != SNP_OK) {
+		LOG_ERROR("cannot build the guest's secrets page: no SVSM for the firmware");
+		goto out;
+	}
+	r = guest_copy_to(gpa_init(fw->secrets_gpa), copy, sizeof(*copy));
+	if (r == GUEST_MEM_OK) {
+		r = guest_copy_to(gpa_init(fw->caa_gpa), zero, sizeof(*zero));
+	}
+	if (r != GUEST_MEM_OK) {
+		LOG_ERROR("cannot write the guest's secrets page or calling area (%s): no SVSM for the firmware",
+			  guest_mem_result_name(r));
+		goto out;
+	}
+	boot->has_caa = true;
+	boot->caa = gpa_init(fw->caa_gpa);
+	LOG_INFO("SVSM offered to the firmware: secrets page 0x%lx, calling area 0x%lx",
+		 fw->secrets_gpa, fw->caa_gpa);
+	ok = true;
+out:
+	if (copy != NULL) {
+		mem_wipe(copy, sizeof(*copy));
+		kfree(copy);
+	}
+	kfree(zero);
+	return ok;
+}
+
 void guest_boot(void)
 {
 	const struct firmware_image *fw = firmware_image();
 	const struct platform_ops *p = platform();
-	struct platform_vcpu *v = NULL;
+	struct vcpu *boot = vcpu_get(0);
 	struct vmsa *s = NULL;
+	bool svsm = false;
 
 	if (!fw->present) {
 		LOG_INFO("no guest firmware in the IGVM file: idle");
 		return;
 	}
-	v = p->vcpu_create();
-	if (v == NULL) {
+	boot->pv = p->vcpu_create();
+	if (boot->pv == NULL) {
 		LOG_ERROR("no memory for the guest's boot vCPU");
 		return;
 	}
-	s = p->vcpu_vmsa(v);
+	s = p->vcpu_vmsa(boot->pv);
 	/* The architectural reset state at the firmware's reset vector (the same VMSA an SNP
 	 * guest gets; VMPL and SEV features mean nothing to plain SVM, so they are cleared). */
-	if (vmsa_build_guest_boot(s, fw->reset_vector, 1, 0) != SNP_OK) {
+	if (vmsa_build_guest_boot(s, fw->reset_vector, boot->vmpl, 0) != SNP_OK) {
 		LOG_ERROR("cannot build the guest's reset state");
 		return;
 	}
 	s->vmpl = 0;
 	s->sev_features = 0;
+	svsm = offer_svsm(fw, boot);
 	LOG_INFO("entering the guest firmware at its reset vector 0x%lx", fw->reset_vector);
 	for (;;) {
-		enum platform_exit e = p->enter_guest(v);
+		enum platform_exit e = svsm ? request_loop_run(boot, p->core_backend())
+					    : p->enter_guest(boot->pv);
 
 		LOG_VERBOSE("guest exit: %s", exit_name(e));
 		/* HLT: the guest waits for an interrupt, which (passed through) can only reach it
-		 * in guest mode: enter it again. */
+		 * in guest mode: enter it again. Without an SVSM a VMGEXIT has no answer. */
 		if (e == PLATFORM_EXIT_SVSM_CALL || e == PLATFORM_EXIT_HALT) {
 			continue;
 		}

@@ -21,6 +21,7 @@ enum platform_exit {
 };
 
 struct platform_vcpu;
+struct core_backend;
 
 struct platform_ops {
 	const char *name;
@@ -34,6 +35,8 @@ struct platform_ops {
 	/* Runs the guest on this CPU until it needs Bastion; exit details are in the VMSA
 	 * (guest_exit_code / guest_exit_info_1 / guest_exit_info_2). */
 	enum platform_exit (*enter_guest)(struct platform_vcpu *v);
+	/* The memory and vCPU primitives the core protocol uses (protocols/core_backend.h). */
+	const struct core_backend *(*core_backend)(void);
 };
 
 /* Selects the platform for the IGVM platform type; panics if it is unusable. */

@@ -9,3 +9,9 @@ void arch_qemu_exit(bool success)
 		 success ? BASTION_QEMU_EXIT_SUCCESS : BASTION_QEMU_EXIT_FAILURE);
 	cpu_halt_forever();
 }
+
+void arch_qemu_exit_value(uint32_t value)
+{
+	cpu_outl(BASTION_QEMU_EXIT_PORT, value);
+	cpu_halt_forever();
+}

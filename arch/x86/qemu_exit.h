@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /*
  * Asks QEMU to exit with status 33 (success) or 35 (failure). If no isa-debug-exit device is
@@ -12,3 +13,10 @@
  * Assumes the native platform: port I/O raises #VC under SNP.
  */
 __attribute__((noreturn)) void arch_qemu_exit(bool success);
+
+/*
+ * Passes a guest's isa-debug-exit value on (QEMU exits with status (value << 1) | 1): the
+ * native platform lets its guest end the VM this way, as it could through ACPI power-off.
+ * Same assumptions as arch_qemu_exit.
+ */
+__attribute__((noreturn)) void arch_qemu_exit_value(uint32_t value);

@@ -4,6 +4,7 @@
 #include "arch/x86/svm/svm.h"
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/qemu_exit.h"
 #include "arch/x86/svm/fwcfg_virt.h"
 #include "arch/x86/svm/insn_len.h"
 #include "arch/x86/svm/msr_emul.h"
@@ -212,9 +213,10 @@ static int npt_map_guest_range(uint64_t base, uint64_t size)
 }
 
 /*
- * Ports a native guest may not touch: QEMU's isa-debug-exit (ends the VM), the reset control
- * register 0xCF9, system control port A 0x92 (fast reset), and the 8042 controller (its
- * command 0xFE pulses the CPU's reset line). To the guest they behave like absent hardware.
+ * Ports a native guest may not touch directly: QEMU's isa-debug-exit (ends the VM; a write to
+ * its first port is handled by handle_ioio: Bastion logs it and ends the VM itself), the reset
+ * control register 0xCF9, system control port A 0x92 (fast reset), and the 8042 controller
+ * (its command 0xFE pulses the CPU's reset line). Otherwise they behave like absent hardware.
  */
 static bool svm_port_denied(uint16_t port)
 {
@@ -389,6 +391,14 @@ static bool handle_ioio(struct platform_vcpu *v)
 	}
 	if ((info & (1u << 2)) != 0) {
 		return false; /* string I/O is only emulated for fw_cfg */
+	}
+	if (port == BASTION_QEMU_EXIT_PORT && !in) {
+		/* The guest powers the VM off with a status (tests/guest/conformance uses it). It
+		 * could power off through ACPI anyway; this way the status survives. */
+		uint32_t value = (uint32_t)(v->vmsa->rax & (bytes == 4 ? 0xFFFFFFFFu : (1u << (8 * bytes)) - 1));
+
+		LOG_INFO("guest ends the VM through isa-debug-exit (value 0x%x)", value);
+		arch_qemu_exit_value(value);
 	}
 	if (svm_port_denied(port)) {
 		if (in) {
@@ -744,6 +754,7 @@ const struct platform_ops svm_platform_ops = {
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_vmsa = svm_vcpu_vmsa,
 	.enter_guest = svm_enter_guest,
+	.core_backend = svm_core_backend,
 };
 
 /* One 4 KiB page of the nested tables: map (identity, RWX) or unmap, splitting a 2 MiB leaf
