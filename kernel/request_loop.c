@@ -1,7 +1,10 @@
 #include "kernel/request_loop.h"
 
 #include "kernel/log.h"
+#include "kernel/panic.h"
 #include "kernel/vcpu.h"
+#include "mm/mm.h"
+#include "mm/page_state.h"
 #include "protocols/core_backend.h"
 #include "protocols/dispatch.h"
 #include "protocols/request.h"
@@ -43,6 +46,18 @@ void request_loop_handle_call(struct vcpu *v, const struct core_backend *be, boo
 	svsm_dispatch(&ctx, &req, &res);
 	LOG_VERBOSE("vCPU %u: call %u/%u -> 0x%x", v->index, req.protocol, req.call, res.rax);
 	svsm_result_apply(regs, &res);
+#ifdef CONFIG_DEBUG
+	/* Debug builds prove after every call that the page-state ledger's invariants still hold
+	 * (docs/page-state.md); the conformance guest's floods run against such a build. */
+	{
+		const char *why = NULL;
+
+		if (page_state_check(mm_page_state(), &why) != PS_OK) {
+			panic("page-state ledger corrupt after call %u/%u: %s", req.protocol, req.call,
+			      why != NULL ? why : "?");
+		}
+	}
+#endif
 	/* After REMAP_CA the old CAA is the one whose pending byte the guest will exchange. */
 	caa_clear_pending(be, caa);
 	*stop = ctx.caller_vmsa_deleted;
