@@ -20,5 +20,5 @@ BENCH_PORTABLE_SRCS += mm/page_alloc.c mm/slab.c mm/fault_inject.c kernel/string
 	tests/host/host_panic.c
 
 # ---- mm/page_state (its owner appends its lines below) ----------------------------------------
-KERNEL_C_SRCS += mm/page_state.c
-HOST_PORTABLE_SRCS += mm/page_state.c
+KERNEL_C_SRCS += mm/page_state.c mm/deposit_pool.c
+HOST_PORTABLE_SRCS += mm/page_state.c mm/deposit_pool.c

@@ -42,6 +42,10 @@
 #define PS_R_GUEST_SHARED ((uint8_t)(PS_OWNER_GUEST | PAGE_STATE_SHARED))
 #define PS_R_GUEST_VMSA ((uint8_t)(PS_R_GUEST_VALID | PAGE_STATE_VMSA))
 #define PS_R_GUEST_CAA ((uint8_t)(PS_R_GUEST_VALID | PAGE_STATE_CAA))
+/* Guest memory deposited with Bastion (DEPOSIT_MEM): Bastion's until withdrawn. It stays
+ * validated (SNP: RMPADJUST takes the guest VMPL's access away, not the validation), which is
+ * also what tells it apart from Bastion's own region. */
+#define PS_R_DEPOSITED ((uint8_t)(PS_OWNER_BASTION | PAGE_STATE_VALIDATED))
 #define PS_FULL_MASK ((uint8_t)(PAGE_STATE_OWNER_MASK | PAGE_STATE_VALIDATED | PAGE_STATE_SHARED | \
 				PAGE_STATE_VMSA | PAGE_STATE_CAA))
 
@@ -121,6 +125,11 @@ static const struct ps_rule ps_rules[PS_OP_COUNT] = {
 				PS_R_GUEST, PS_R_GUEST_SHARED, PS_RULE_IGNORE_SAME },
 	[PS_OP_MAKE_PRIVATE] = { "MAKE_PRIVATE", PS_FULL_MASK, PS_R_GUEST_SHARED, PS_R_GUEST,
 				 PS_RULE_IGNORE_SAME },
+	/* SVSM_CORE_DEPOSIT_MEM / WITHDRAW_MEM (SVSM spec, core calls 4 and 5): only plain
+	 * validated private guest memory can be deposited, and only deposited memory leaves
+	 * Bastion again (never its own region). */
+	[PS_OP_DEPOSIT] = { "DEPOSIT", PS_FULL_MASK, PS_R_GUEST_VALID, PS_R_DEPOSITED, 0 },
+	[PS_OP_WITHDRAW] = { "WITHDRAW", PS_FULL_MASK, PS_R_DEPOSITED, PS_R_GUEST_VALID, 0 },
 };
 
 /*
@@ -139,9 +148,9 @@ static bool ps_record_legal(unsigned int r)
 		/* Not RAM carries no state at all. */
 		return flags == 0;
 	case PS_OWNER_BASTION:
-		/* Never validated by the guest, shared, a VMSA or a CAA: Bastion validates its
-		 * own region itself, outside this ledger. */
-		return flags == 0;
+		/* Never shared, a VMSA or a CAA. Its own region carries no flag (Bastion validates
+		 * it itself, outside this ledger); deposited guest memory stays validated. */
+		return flags == 0 || flags == PAGE_STATE_VALIDATED;
 	case PS_OWNER_FIRMWARE:
 		/* Measured and validated by the launch, private, not yet in use. */
 		return flags == PAGE_STATE_VALIDATED;
@@ -198,7 +207,9 @@ static const char *ps_table_check(void)
 			if (r == rule->result) {
 				return "a row accepts its own result (IGNORE_SAME would be ambiguous)";
 			}
-			if ((r & PAGE_STATE_OWNER_MASK) == PS_OWNER_BASTION) {
+			/* Bastion's own region never changes after boot; of Bastion's records
+			 * only deposited guest memory may leave (WITHDRAW). */
+			if (r == PS_R_BASTION || (r == PS_R_DEPOSITED && op != PS_OP_WITHDRAW)) {
 				return "a row accepts a Bastion page";
 			}
 			if ((r & (PAGE_STATE_VMSA | PAGE_STATE_CAA)) != 0 &&

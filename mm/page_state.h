@@ -123,6 +123,8 @@ enum page_state_op {
 	PS_OP_UNMAKE_CAA,       /* guest CAA -> validated private (REMAP_CA old page), 4K only */
 	PS_OP_MAKE_SHARED,      /* guest private (validated or not), not VMSA/CAA -> shared */
 	PS_OP_MAKE_PRIVATE,     /* guest shared -> unvalidated private */
+	PS_OP_DEPOSIT,          /* guest validated private -> deposited (DEPOSIT_MEM) */
+	PS_OP_WITHDRAW,         /* deposited -> guest validated private (WITHDRAW_MEM) */
 	PS_OP_COUNT,
 };
 

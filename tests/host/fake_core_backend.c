@@ -356,13 +356,8 @@ static uint32_t fake_pool_deposit(void *ctx, gpa_t gpa, enum page_size size)
 	if (!fake_in_mem(g, n * 4096) || f->pool_count + n > FAKE_PAGES) {
 		return CORE_ARCH_NO_MEMORY;
 	}
-	r = page_state_apply(&f->ledger, gpa, size, PS_OP_RESCIND, 0);
+	r = page_state_apply(&f->ledger, gpa, size, PS_OP_DEPOSIT, 0);
 	if (r != PS_OK) {
-		return r == PS_ERR_NO_MEMORY ? CORE_ARCH_NO_MEMORY : CORE_ARCH_FAIL_INPUT;
-	}
-	r = page_state_apply(&f->ledger, gpa, size, PS_OP_ASSIGN_FIRMWARE, 0);
-	if (r != PS_OK) {
-		(void)page_state_apply(&f->ledger, gpa, size, PS_OP_VALIDATE, 0);
 		return r == PS_ERR_NO_MEMORY ? CORE_ARCH_NO_MEMORY : CORE_ARCH_FAIL_INPUT;
 	}
 	for (uint64_t i = 0; i < n; i++) {
@@ -381,8 +376,7 @@ static bool fake_pool_withdraw(void *ctx, gpa_t *gpa)
 		return false;
 	}
 	g = f->pool[f->pool_count - 1];
-	if (page_state_apply(&f->ledger, gpa_init(g), PAGE_SIZE_4K, PS_OP_RELEASE_FIRMWARE, 0) !=
-	    PS_OK) {
+	if (page_state_apply(&f->ledger, gpa_init(g), PAGE_SIZE_4K, PS_OP_WITHDRAW, 0) != PS_OK) {
 		return false;
 	}
 	f->pool_count--;
@@ -562,7 +556,7 @@ const char *fake_core_check(struct fake_core *f)
 		uint8_t hw = f->hw[p];
 		bool validated = (rec & PAGE_STATE_VALIDATED) != 0;
 
-		if (owner == PS_OWNER_FIRMWARE) {
+		if (owner == PS_OWNER_BASTION && validated) {
 			pool_pages++;
 			if (hw != FAKE_HW_VALIDATED) {
 				snprintf(why, sizeof(why), "deposited page 0x%llx has hw 0x%x",

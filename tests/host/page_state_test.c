@@ -27,9 +27,10 @@
 #define R_GS ((uint8_t)(PS_OWNER_GUEST | PAGE_STATE_SHARED))
 #define R_GVMSA ((uint8_t)(R_GV | PAGE_STATE_VMSA))
 #define R_GCAA ((uint8_t)(R_GV | PAGE_STATE_CAA))
+#define R_BD ((uint8_t)(PS_OWNER_BASTION | PAGE_STATE_VALIDATED)) /* deposited guest memory */
 
 /* Every reachable record. */
-static const uint8_t all_states[] = { R_NONE, R_B, R_F, R_G, R_GV, R_GS, R_GVMSA, R_GCAA };
+static const uint8_t all_states[] = { R_NONE, R_B, R_F, R_G, R_GV, R_GS, R_GVMSA, R_GCAA, R_BD };
 #define STATE_COUNT (sizeof(all_states) / sizeof(all_states[0]))
 
 static const unsigned int all_flags[] = { 0, PS_F_IGNORE_SAME, PS_F_CHECK_ONLY,
@@ -269,6 +270,8 @@ static enum page_state_result model_record(enum page_state_op op, uint8_t cur, u
 	case PS_OP_MAKE_CAA: want = R_GCAA; break;
 	case PS_OP_UNMAKE_CAA: want = R_GV; break;
 	case PS_OP_MAKE_SHARED: want = R_GS; break;
+	case PS_OP_DEPOSIT: want = R_BD; break;
+	case PS_OP_WITHDRAW: want = R_GV; break;
 	default: want = R_G; break;
 	}
 	if ((flags & PS_F_IGNORE_SAME) != 0 && cur == want) {
@@ -277,7 +280,9 @@ static enum page_state_result model_record(enum page_state_op op, uint8_t cur, u
 	if ((cur & PAGE_STATE_OWNER_MASK) == PS_OWNER_NONE) {
 		return PS_ERR_NOT_RAM;
 	}
-	e = owner_error(cur, op == PS_OP_RELEASE_FIRMWARE ? PS_OWNER_FIRMWARE : PS_OWNER_GUEST);
+	e = owner_error(cur, op == PS_OP_RELEASE_FIRMWARE ? PS_OWNER_FIRMWARE :
+			     op == PS_OP_WITHDRAW	 ? PS_OWNER_BASTION :
+							   PS_OWNER_GUEST);
 	if (e != PS_OK) {
 		return e;
 	}
@@ -294,12 +299,17 @@ static enum page_state_result model_record(enum page_state_op op, uint8_t cur, u
 	case PS_OP_RESCIND:
 	case PS_OP_MAKE_VMSA:
 	case PS_OP_MAKE_CAA:
+	case PS_OP_DEPOSIT:
 		/* A plain validated private guest page. */
 		e = vmsa ? PS_ERR_IN_USE_VMSA : caa ? PS_ERR_IN_USE_CAA : s ? PS_ERR_SHARED :
 		    !v ? PS_ERR_NOT_VALIDATED : PS_OK;
 		break;
 	case PS_OP_UNMAKE_VMSA:
 		e = !vmsa ? PS_ERR_NOT_VMSA : PS_OK;
+		break;
+	case PS_OP_WITHDRAW:
+		/* Deposited memory only: Bastion's own region has no validated flag. */
+		e = !v ? PS_ERR_NOT_VALIDATED : PS_OK;
 		break;
 	case PS_OP_UNMAKE_CAA:
 		e = vmsa ? PS_ERR_IN_USE_VMSA : !caa ? PS_ERR_NOT_CAA : PS_OK;
@@ -432,6 +442,10 @@ static bool drive_page(struct page_state *ps, uint64_t gpa, uint8_t target)
 		ok = ap(ps, gpa, PAGE_SIZE_4K, PS_OP_VALIDATE, 0) == PS_OK &&
 		     ap(ps, gpa, PAGE_SIZE_4K, PS_OP_MAKE_CAA, 0) == PS_OK;
 		break;
+	case R_BD:
+		ok = ap(ps, gpa, PAGE_SIZE_4K, PS_OP_VALIDATE, 0) == PS_OK &&
+		     ap(ps, gpa, PAGE_SIZE_4K, PS_OP_DEPOSIT, 0) == PS_OK;
+		break;
 	default:
 		ok = false;
 		break;
@@ -452,6 +466,9 @@ static bool drive_chunk(struct page_state *ps, uint64_t base, uint8_t target)
 	default: op2m = PS_OP_VALIDATE; break;
 	}
 	if (ap(ps, base, PAGE_SIZE_2M, op2m, 0) != PS_OK) {
+		return false;
+	}
+	if (target == R_BD && ap(ps, base, PAGE_SIZE_2M, PS_OP_DEPOSIT, 0) != PS_OK) {
 		return false;
 	}
 	if (target == R_GVMSA || target == R_GCAA) {
@@ -1179,7 +1196,7 @@ static unsigned int homogenize(struct page_state *ps, uint64_t chunk)
 		enum page_state_op op;
 	} steps[] = {
 		{ R_GVMSA, PS_OP_UNMAKE_VMSA }, { R_GCAA, PS_OP_UNMAKE_CAA },
-		{ R_F, PS_OP_RELEASE_FIRMWARE }, { R_GV, PS_OP_RESCIND },
+		{ R_F, PS_OP_RELEASE_FIRMWARE }, { R_BD, PS_OP_WITHDRAW }, { R_GV, PS_OP_RESCIND },
 		{ R_GS, PS_OP_MAKE_PRIVATE },
 	};
 	unsigned int mismatches = 0;

@@ -16,7 +16,7 @@
 #define OUT 0x4000ull
 
 #define R_GV 0x05u
-#define R_F 0x06u
+#define R_DEPOSITED 0x07u /* Bastion | validated: deposited guest memory */
 
 #define MIB (1ull << 20)
 #define PAGE 0x1000ull
@@ -56,7 +56,7 @@ KTEST(protocols_mem, deposit_and_withdraw)
 	EXPECT_EQ(deposit(f, e, 3), SVSM_SUCCESS);
 	EXPECT_EQ(fake_get_u16(f, LIST + 2), 3u);
 	EXPECT_EQ(f->pool_count, 3u);
-	EXPECT_EQ(fake_record(f, 0x100000), R_F);
+	EXPECT_EQ(fake_record(f, 0x100000), R_DEPOSITED);
 	EXPECT_EQ(f->hw[0x100000 / PAGE], FAKE_HW_VALIDATED);
 	EXPECT_EQ(mem_available(f), 1u);
 	EXPECT_NULL(fake_core_check(f));
@@ -90,7 +90,7 @@ KTEST(protocols_mem, deposit_2m)
 	ASSERT_NOT_NULL(f);
 	EXPECT_EQ(deposit(f, &e, 1), SVSM_SUCCESS);
 	EXPECT_EQ(f->pool_count, 512u);
-	EXPECT_EQ(fake_record(f, 3 * MIB), R_F);
+	EXPECT_EQ(fake_record(f, 3 * MIB), R_DEPOSITED);
 	EXPECT_NULL(fake_core_check(f));
 	/* Withdraw gives 4 KiB pages, as many as fit (capped per call). */
 	EXPECT_EQ(fake_call(f, 0, WITHDRAW_RAX, OUT, 0, 0, 0), SVSM_SUCCESS);
