@@ -32,8 +32,22 @@ void panic(const char *fmt, ...)
 	panic_terminate();
 }
 
+static void (*panic_platform_hook)(void);
+
+void panic_set_platform_hook(void (*fn)(void))
+{
+	panic_platform_hook = fn;
+}
+
 void panic_terminate(void)
 {
-	/* No secrets exist yet; the vTPM and attestation code will register wipes here. */
+	static bool hook_called;
+
+	/* The platform hook runs at most once: a panic or fault inside it ends up here again. */
+	if (panic_platform_hook != NULL && !hook_called) {
+		hook_called = true;
+		panic_platform_hook();
+	}
+	/* The vTPM and attestation code will register their wipes here. */
 	arch_qemu_exit(false);
 }

@@ -9,3 +9,11 @@ __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...)
 
 /* The last step of panic() and fatal exceptions: wipe secrets, end the VM. No printing. */
 __attribute__((noreturn)) void panic_terminate(void);
+
+/*
+ * Installs fn as the platform's last word (SNP: snp_panic_cleanup(), which wipes the VMPCKs
+ * and asks the hypervisor to terminate). panic_terminate() calls it once, after the panic
+ * message or exception report is printed and before ending the VM; if fn itself panics or
+ * faults, the second panic_terminate() skips it. NULL removes it.
+ */
+void panic_set_platform_hook(void (*fn)(void));

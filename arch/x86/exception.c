@@ -5,6 +5,7 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/extable.h"
+#include "arch/x86/snp/vc.h"
 #include "kernel/backtrace.h"
 #include "kernel/console.h"
 #include "kernel/ksyms.h"
@@ -99,6 +100,15 @@ void arch_exception_dispatch(struct trap_frame *frame)
 
 	if (extable_fixup(frame)) {
 		return; /* an expected fault: the faulting function returns an error */
+	}
+	/* SNP only (vc_init() ran): emulate CPUID/IOIO/MSR; anything else stays fatal. */
+	if (frame->vector == VC_VECTOR && vc_enabled()) {
+		int vc = vc_handle(frame);
+
+		if (vc == 0) {
+			return;
+		}
+		console_printf("bastion: #VC not handled: %s\n", vc_reason_name(vc));
 	}
 	depth++;
 	if (depth > 1) {

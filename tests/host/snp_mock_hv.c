@@ -57,11 +57,18 @@ static uint64_t mock_msr_protocol(struct snp_mock_hv *hv, uint64_t req)
 		return (value << 32) | (req & (3ull << 30)) | GHCB_MSR_CPUID_RESP;
 	}
 	case GHCB_MSR_REG_GPA_REQ:
-		hv->ghcb_registered = true;
+		hv->registered_gpa = req & ~GHCB_MSR_INFO_MASK;
+		hv->ghcb_registered = hv->ghcb_page == NULL || hv->registered_gpa == hv->ghcb_gpa;
 		return (req & ~GHCB_MSR_INFO_MASK) | GHCB_MSR_REG_GPA_RESP;
-	case GHCB_MSR_PSC_REQ:
+	case GHCB_MSR_PSC_REQ: {
+		uint64_t op = (req >> 52) & 0xFu;
+
+		if ((op != GHCB_PSC_OP_PRIVATE && op != GHCB_PSC_OP_SHARED) || (req >> 56) != 0) {
+			return (1ull << 32) | GHCB_MSR_PSC_RESP;
+		}
 		mock_psc_record(hv, req & ~GHCB_MSR_INFO_MASK);
 		return GHCB_MSR_PSC_RESP;
+	}
 	case GHCB_MSR_RUN_VMPL_REQ:
 		return GHCB_MSR_RUN_VMPL_RESP;
 	case GHCB_MSR_HV_FT_REQ:
@@ -116,6 +123,74 @@ static uint64_t mock_psc(struct snp_mock_hv *hv, struct ghcb *g)
 	return 0;
 }
 
+/* One-hot 3-bit field at shift in v. */
+static bool mock_one_hot3(uint64_t v, unsigned int shift)
+{
+	uint64_t f = (v >> shift) & 7u;
+
+	return f == 1 || f == 2 || f == 4;
+}
+
+/* IOIO: checks the exit information strictly, records and answers. False: invalid input. */
+static bool mock_ioio(struct snp_mock_hv *hv, struct ghcb *g, uint64_t info1)
+{
+	bool in = (info1 & GHCB_IOIO_TYPE_IN) != 0;
+	unsigned int size = 0;
+	uint32_t mask = 0;
+	struct snp_mock_io rec = { 0 };
+
+	if ((info1 & (SNP_MOCK_IOIO_STR | SNP_MOCK_IOIO_REP | SNP_MOCK_IOIO_RESERVED)) != 0 ||
+	    !mock_one_hot3(info1, 4) || !mock_one_hot3(info1, 7)) {
+		return false;
+	}
+	size = (info1 & GHCB_IOIO_DATA8) != 0 ? 1 : (info1 & GHCB_IOIO_DATA16) != 0 ? 2 : 4;
+	mask = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8u)) - 1u;
+	if (!in && (g->save.rax & ~(uint64_t)mask) != 0) {
+		return false;
+	}
+	rec.port = (uint16_t)(info1 >> GHCB_IOIO_PORT_SHIFT);
+	rec.size = size;
+	rec.in = in;
+	if (in) {
+		g->save.rax = hv->io_in_value;
+		rec.value = hv->io_in_value;
+	} else {
+		rec.value = (uint32_t)g->save.rax;
+	}
+	if (hv->io_count < SNP_MOCK_MAX_IO) {
+		hv->io[hv->io_count] = rec;
+	}
+	hv->io_count++;
+	return true;
+}
+
+/* MSR: EXITINFO1 0 (read) or 1 (write), RCX a 32-bit MSR number; records and answers. */
+static bool mock_msr_nae(struct snp_mock_hv *hv, struct ghcb *g, uint64_t info1)
+{
+	struct snp_mock_msr rec = { 0 };
+
+	if (info1 > 1 || (g->save.rcx >> 32) != 0) {
+		return false;
+	}
+	rec.msr = (uint32_t)g->save.rcx;
+	rec.write = info1 == 1;
+	if (rec.write) {
+		if ((g->save.rax >> 32) != 0 || (g->save.rdx >> 32) != 0) {
+			return false;
+		}
+		rec.value = (g->save.rdx << 32) | g->save.rax;
+	} else {
+		g->save.rax = hv->msr_value & 0xFFFFFFFFull;
+		g->save.rdx = hv->msr_value >> 32;
+		rec.value = hv->msr_value;
+	}
+	if (hv->msr_nae_count < SNP_MOCK_MAX_MSR_NAE) {
+		hv->msr_naes[hv->msr_nae_count] = rec;
+	}
+	hv->msr_nae_count++;
+	return true;
+}
+
 static void mock_nae(struct snp_mock_hv *hv, struct ghcb *g)
 {
 	uint64_t code = g->save.sw_exit_code;
@@ -141,8 +216,11 @@ static void mock_nae(struct snp_mock_hv *hv, struct ghcb *g)
 	switch (code) {
 	case GHCB_NAE_IOIO:
 		missing = (info1 & GHCB_IOIO_TYPE_IN) == 0 && !mock_valid(g, GHCB_OFF_RAX);
-		if (!missing && (info1 & GHCB_IOIO_TYPE_IN) != 0) {
-			g->save.rax = hv->io_in_value;
+		if (!missing) {
+			if (!mock_ioio(hv, g, info1)) {
+				mock_fail(g, GHCB_ERR_INVALID_INPUT);
+				return;
+			}
 		}
 		info2 = 0;
 		break;
@@ -150,9 +228,11 @@ static void mock_nae(struct snp_mock_hv *hv, struct ghcb *g)
 		missing = !mock_valid(g, GHCB_OFF_RCX) ||
 			  (info1 == 1 && (!mock_valid(g, GHCB_OFF_RAX) ||
 					  !mock_valid(g, GHCB_OFF_RDX)));
-		if (!missing && info1 == 0) {
-			g->save.rax = hv->msr_value & 0xFFFFFFFFull;
-			g->save.rdx = hv->msr_value >> 32;
+		if (!missing) {
+			if (!mock_msr_nae(hv, g, info1)) {
+				mock_fail(g, GHCB_ERR_INVALID_INPUT);
+				return;
+			}
 		}
 		info2 = 0;
 		break;

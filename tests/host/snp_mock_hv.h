@@ -10,6 +10,14 @@
  *     "Invoking VMGEXIT"): MSR-protocol responses, GHCB_ERR_* for a malformed GHCB (wrong
  *     version/usage, missing valid bits, unregistered page, bad scratch area), IOIO/MSR values,
  *     PSC progress (psc_per_exit entries per exit), AP creation, features, guest requests;
+ *   - stricter than KVM where Bastion's requests have one right form: IOIO exit information
+ *     must be a plain IN/OUT (no string/REP bit, exactly one size bit and one address-size
+ *     bit, reserved bits clear) and an OUT's RAX must fit the size; an MSR exit's EXITINFO1 must
+ *     be 0 or 1 and RCX a 32-bit MSR number; an MSR-protocol PSC must name operation 1 or 2
+ *     with bits 63:56 clear (else the 0x015 response carries error 1); all answered
+ *     GHCB_ERR_INVALID_INPUT otherwise. Registering a GFN other than the attached page's
+ *     leaves the page unregistered (KVM refuses GHCB exits on an unregistered GPA);
+ *   - IN/OUT and MSR exits are recorded in io[] and msr_naes[];
  *   - finally a test hook, if set, may rewrite the answer to play a hostile host.
  * Hooks get the exit's index (0-based) so a script can misbehave on the Nth exit only.
  * Host-only test code (built into the host test binary, never into the kernel).
@@ -26,6 +34,32 @@
 #define SNP_MOCK_MAX_MSR_WRITES 256u
 #define SNP_MOCK_MAX_INSNS 2048u
 #define SNP_MOCK_MAX_PSC 4096u
+#define SNP_MOCK_MAX_IO 64u
+#define SNP_MOCK_MAX_MSR_NAE 64u
+
+/* IOIO exit information bits the mock checks (APM vol 2, 15.10.2; ghcb.h has the ones
+ * Bastion sets). */
+#define SNP_MOCK_IOIO_STR (1ull << 2)
+#define SNP_MOCK_IOIO_REP (1ull << 3)
+#define SNP_MOCK_IOIO_SIZE_MASK (7ull << 4)
+#define SNP_MOCK_IOIO_ADDR_MASK (7ull << 7)
+/* bit 1, bits 15:13, bits 63:32 */
+#define SNP_MOCK_IOIO_RESERVED ((1ull << 1) | (7ull << 13) | (0xFFFFFFFFull << 32))
+
+/* One IN/OUT the mock carried out (NAE 0x7B). */
+struct snp_mock_io {
+	uint16_t port;
+	unsigned int size; /* bytes */
+	bool in;
+	uint32_t value;    /* OUT: RAX sent; IN: value answered */
+};
+
+/* One RDMSR/WRMSR the mock carried out (NAE 0x7C). */
+struct snp_mock_msr {
+	uint32_t msr;
+	bool write;
+	uint64_t value; /* WRMSR: RDX:RAX sent; RDMSR: value answered */
+};
 
 struct snp_mock_exit {
 	uint64_t msr;     /* GHCB MSR value at the VMGEXIT */
@@ -87,6 +121,11 @@ struct snp_mock_hv {
 	struct snp_mock_insn rmpadjusts[SNP_MOCK_MAX_INSNS];
 	unsigned int psc_done_count; /* PSC entries (MSR or GHCB) the mock carried out */
 	uint64_t psc_done[SNP_MOCK_MAX_PSC];
+	uint64_t registered_gpa;     /* GPA of the last 0x012 request */
+	unsigned int io_count;
+	struct snp_mock_io io[SNP_MOCK_MAX_IO];
+	unsigned int msr_nae_count;
+	struct snp_mock_msr msr_naes[SNP_MOCK_MAX_MSR_NAE];
 };
 
 extern struct snp_mock_hv snp_mock;

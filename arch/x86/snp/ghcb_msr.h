@@ -70,6 +70,21 @@ enum ghcb_psc_op {
 #define GHCB_TERM_PROTOCOL_UNSUPPORTED 1u
 #define GHCB_TERM_SNP_FEATURE_UNSUPPORTED 2u
 
+/*
+ * Termination reason set 1: Bastion's own codes. Sets other than 0 are not defined by the
+ * GHCB spec; Linux uses set 1 for its private codes (ABI reference 3.3). Bastion keeps
+ * Linux's numbers where the meaning is the same (0 GHCB registration, 1 page state change,
+ * 2 PVALIDATE, 4 CPUID) and adds its own from 0x10, so a host log reads sensibly with either
+ * table.
+ */
+#define GHCB_TERM_SET_BASTION 1u
+#define BASTION_TERM_GHCB_REGISTER 0x00u /* GHCB GPA registration failed or not echoed */
+#define BASTION_TERM_PSC 0x01u           /* page state change failed */
+#define BASTION_TERM_PVALIDATE 0x02u     /* PVALIDATE failed */
+#define BASTION_TERM_CPUID 0x04u         /* CPUID page unusable */
+#define BASTION_TERM_GENERAL 0x10u       /* panic or fatal exception (snp_panic_cleanup) */
+#define BASTION_TERM_GHCB_SETUP 0x11u    /* GHCB page mapping or read-back check failed */
+
 /* Decoded SEV information response (function 0x001). */
 struct ghcb_msr_sev_info {
 	uint16_t max_version; /* bits 63:48 */
