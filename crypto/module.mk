@@ -5,5 +5,4 @@
 # without -mgeneral-regs-only and calls them only between crypto_simd_begin()/end().
 CRYPTO_SRCS := $(sort $(wildcard crypto/*.c))
 CRYPTO_SIMD_SRCS := $(filter %_simd.c,$(CRYPTO_SRCS))
-# (linked into the kernel once arch/x86/fpu.c provides crypto/simd.h there)
-# KERNEL_C_SRCS += $(CRYPTO_SRCS)
+KERNEL_C_SRCS += $(CRYPTO_SRCS)
