@@ -2,6 +2,7 @@
 
 #include "kernel/boot_params.h"
 #include "kernel/panic.h"
+#include "protocols/core_backend.h"
 
 static struct vcpu vcpus[BOOT_MAX_VCPUS];
 static uint32_t vcpus_used;
@@ -30,4 +31,54 @@ uint32_t vcpu_count(void)
 struct vcpu *vcpu_get(uint32_t index)
 {
 	return index < vcpus_used ? &vcpus[index] : NULL;
+}
+
+/* ---- the registry as struct core_backend sees it (both platforms) ---- */
+
+uint32_t vcpu_core_count(void *ctx)
+{
+	(void)ctx;
+	return vcpu_count();
+}
+
+bool vcpu_core_get(void *ctx, uint32_t index, struct core_vcpu_info *out)
+{
+	const struct vcpu *v = vcpu_get(index);
+
+	(void)ctx;
+	if (v == NULL) {
+		return false;
+	}
+	*out = (struct core_vcpu_info){
+		.apic_id = v->apic_id,
+		.boot = v->boot,
+		.vmpl = v->vmpl,
+		.has_vmsa = v->has_vmsa,
+		.vmsa = v->vmsa,
+		.has_caa = v->has_caa,
+		.caa = v->caa,
+	};
+	return true;
+}
+
+void vcpu_core_set_vmsa(void *ctx, uint32_t index, bool present, gpa_t vmsa)
+{
+	struct vcpu *v = vcpu_get(index);
+
+	(void)ctx;
+	if (v != NULL) {
+		v->has_vmsa = present;
+		v->vmsa = vmsa;
+	}
+}
+
+void vcpu_core_set_caa(void *ctx, uint32_t index, bool present, gpa_t caa)
+{
+	struct vcpu *v = vcpu_get(index);
+
+	(void)ctx;
+	if (v != NULL) {
+		v->has_caa = present;
+		v->caa = caa;
+	}
 }

@@ -31,3 +31,10 @@ uint32_t vcpu_count(void);
 
 /* The record for index, or NULL if index >= vcpu_count(). */
 struct vcpu *vcpu_get(uint32_t index);
+
+/* The registry's functions for struct core_backend (protocols/core_backend.h); ctx unused. */
+struct core_vcpu_info;
+uint32_t vcpu_core_count(void *ctx);
+bool vcpu_core_get(void *ctx, uint32_t index, struct core_vcpu_info *out);
+void vcpu_core_set_vmsa(void *ctx, uint32_t index, bool present, gpa_t vmsa);
+void vcpu_core_set_caa(void *ctx, uint32_t index, bool present, gpa_t caa);

@@ -104,6 +104,32 @@ static inline void cpu_write_cr4(uint64_t v)
 }
 
 /* Port I/O. Never faults at CPL0 on native; raises #VC on SEV-ES/SNP (IOIO intercept). */
+/*
+ * XGETBV: reads extended control register index (0: XCR0). Assumes CR4.OSXSAVE is set
+ * (#UD otherwise). No other faults.
+ */
+static inline uint64_t cpu_xgetbv(uint32_t index)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* INVLPG: drops this CPU's TLB entries for the page containing va. No faults. */
+static inline void cpu_invlpg(uint64_t va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+/* Reloads CR3 with its own value: flushes this CPU's non-global TLB entries. No faults. */
+static inline void cpu_flush_tlb(void)
+{
+	uint64_t cr3;
+
+	__asm__ volatile("mov %%cr3, %0\n\tmov %0, %%cr3" : "=r"(cr3) : : "memory");
+}
+
 static inline void cpu_outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));

@@ -115,54 +115,6 @@ static uint64_t native_boot_sev_features(void *ctx)
 	return 0;
 }
 
-static uint32_t native_vcpu_count(void *ctx)
-{
-	(void)ctx;
-	return vcpu_count();
-}
-
-static bool native_vcpu_get(void *ctx, uint32_t index, struct core_vcpu_info *out)
-{
-	const struct vcpu *v = vcpu_get(index);
-
-	(void)ctx;
-	if (v == NULL) {
-		return false;
-	}
-	*out = (struct core_vcpu_info){
-		.apic_id = v->apic_id,
-		.boot = v->boot,
-		.vmpl = v->vmpl,
-		.has_vmsa = v->has_vmsa,
-		.vmsa = v->vmsa,
-		.has_caa = v->has_caa,
-		.caa = v->caa,
-	};
-	return true;
-}
-
-static void native_vcpu_set_vmsa(void *ctx, uint32_t index, bool present, gpa_t vmsa)
-{
-	struct vcpu *v = vcpu_get(index);
-
-	(void)ctx;
-	if (v != NULL) {
-		v->has_vmsa = present;
-		v->vmsa = vmsa;
-	}
-}
-
-static void native_vcpu_set_caa(void *ctx, uint32_t index, bool present, gpa_t caa)
-{
-	struct vcpu *v = vcpu_get(index);
-
-	(void)ctx;
-	if (v != NULL) {
-		v->has_caa = present;
-		v->caa = caa;
-	}
-}
-
 /* ---- the deposit pool ------------------------------------------------------------------- */
 
 static struct deposit_pool native_pool;
@@ -270,10 +222,10 @@ static struct core_backend native_backend = {
 	.vmsa_unmake = native_vmsa_unmake,
 	.vmsa_disable = native_vmsa_disable,
 	.boot_sev_features = native_boot_sev_features,
-	.vcpu_count = native_vcpu_count,
-	.vcpu_get = native_vcpu_get,
-	.vcpu_set_vmsa = native_vcpu_set_vmsa,
-	.vcpu_set_caa = native_vcpu_set_caa,
+	.vcpu_count = vcpu_core_count,
+	.vcpu_get = vcpu_core_get,
+	.vcpu_set_vmsa = vcpu_core_set_vmsa,
+	.vcpu_set_caa = vcpu_core_set_caa,
 };
 
 const struct core_backend *svm_core_backend(void)
