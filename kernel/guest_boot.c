@@ -33,7 +33,7 @@ static const char *exit_name(enum platform_exit e)
  * discovery": the guest finds the SVSM and its first CAA in the secrets page). Returns true
  * when the guest can call the SVSM.
  */
-static bool offer_svsm(const struct firmware_image *fw, struct vcpu *boot)
+static bool offer_svsm(const struct platform_ops *p, const struct firmware_image *fw, struct vcpu *boot)
 {
 	const struct snp_secrets_page *real = secrets_bastion_copy();
 	struct secrets_svsm_info info = {
@@ -49,6 +49,11 @@ static bool offer_svsm(const struct firmware_image *fw, struct vcpu *boot)
 	if (fw->secrets_gpa == 0 || fw->caa_gpa == 0) {
 		LOG_INFO("the firmware declares no %s: no SVSM for it",
 			 fw->secrets_gpa == 0 ? "secrets page" : "SVSM calling area");
+		return false;
+	}
+	if (p->guest_page_accept(gpa_init(fw->secrets_gpa)) != 0 ||
+	    p->guest_page_accept(gpa_init(fw->caa_gpa)) != 0) {
+		LOG_ERROR("the firmware's secrets page or calling area is not usable guest memory: no SVSM for it");
 		return false;
 	}
 	zero = kmalloc(sizeof(*zero));
@@ -104,15 +109,17 @@ void guest_boot(void)
 		return;
 	}
 	s = p->vcpu_vmsa(boot->pv);
-	/* The architectural reset state at the firmware's reset vector (the same VMSA an SNP
-	 * guest gets; VMPL and SEV features mean nothing to plain SVM, so they are cleared). */
-	if (vmsa_build_guest_boot(s, fw->reset_vector, boot->vmpl, 0) != SNP_OK) {
+	/* The architectural reset state at the firmware's reset vector (the same VMSA on both
+	 * platforms; VMPL and SEV features mean nothing to plain SVM, so they are cleared). */
+	if (vmsa_build_guest_boot(s, fw->reset_vector, boot->vmpl, p->guest_sev_status()) != SNP_OK) {
 		LOG_ERROR("cannot build the guest's reset state");
 		return;
 	}
-	s->vmpl = 0;
-	s->sev_features = 0;
-	svsm = offer_svsm(fw, boot);
+	if (!p->has_vmpls) {
+		s->vmpl = 0;
+		s->sev_features = 0;
+	}
+	svsm = offer_svsm(p, fw, boot);
 	LOG_INFO("entering the guest firmware at its reset vector 0x%lx", fw->reset_vector);
 	for (;;) {
 		enum platform_exit e = svsm ? request_loop_run(boot, p->core_backend())

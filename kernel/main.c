@@ -8,6 +8,7 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_tables.h"
+#include "arch/x86/snp/snp_platform.h"
 #include "kernel/boot_params.h"
 #include "kernel/console.h"
 #include "kernel/firmware.h"
@@ -63,12 +64,19 @@ void kmain(uint32_t platform_type)
 {
 	const char *platform = platform_name(platform_type);
 
-	console_init();         /* COM1: everything after this can log */
+	if (platform_type == BASTION_PLATFORM_SNP) {
+		console_init_deferred(); /* SNP: the UART needs the GHCB; keep lines until then */
+	} else {
+		console_init();          /* COM1: everything after this can log */
+	}
 	LOG_INFO("Bastion SVSM %s (%s build)", BASTION_VERSION, BASTION_BUILD_KIND);
 	cpu_tables_init();      /* GDT, TSS with IST stacks, IDT: faults are reported from here on */
 	if (platform == NULL) {
 		LOG_ERROR("unknown platform type %u in the VP context", platform_type);
 		kmain_halt();
+	}
+	if (platform_type == BASTION_PLATFORM_SNP) {
+		snp_boot_early(); /* SEV_STATUS, #VC handler, secrets, GHCB protocol, heap PVALIDATE */
 	}
 	LOG_INFO("platform: %s", platform);
 	boot_params_init();     /* memory map and vCPU count from the IGVM parameter pages */
@@ -76,8 +84,12 @@ void kmain(uint32_t platform_type)
 	log_region();
 	firmware_init(platform_type);  /* the guest firmware's descriptor (and staging copy) */
 	mm_init(platform_type, boot_params_memmap()); /* page pool, heap, W^X tables, ledger */
+	if (platform_type == BASTION_PLATFORM_SNP) {
+		snp_boot_ghcb();        /* this CPU's GHCB: port I/O works through #VC now */
+		console_start();        /* write out the lines kept so far */
+	}
 	cpu_tables_guard_ist_stacks(); /* #DF/NMI/#MC stacks with guard pages */
-	platform_init(platform_type);  /* native: SVM + nested page tables over guest RAM */
+	platform_init(platform_type);  /* native: SVM + nested page tables; SNP: firmware to VMPL1 */
 	vcpu_registry_init(boot_params_vcpu_count(), 1); /* guest vCPUs (guest VMPL 1) */
 	svsm_dispatch_init();          /* check the protocol table once */
 	LOG_INFO("vcpus: %u", boot_params_vcpu_count());

@@ -1,5 +1,6 @@
 #include "kernel/platform.h"
 
+#include "arch/x86/snp/snp_platform.h"
 #include "arch/x86/svm/svm.h"
 #include "kernel/image_layout.h"
 #include "kernel/log.h"
@@ -9,8 +10,12 @@ static const struct platform_ops *platform_selected;
 
 void platform_init(uint32_t platform_type)
 {
-	if (platform_type != BASTION_PLATFORM_NATIVE) {
-		panic("the SNP platform layer is not wired into the boot path yet");
+	if (platform_type == BASTION_PLATFORM_SNP) {
+		platform_selected = &snp_platform_ops;
+		if (platform_selected->guest_memory_init() != 0) {
+			panic("cannot give the guest VMPL its firmware image");
+		}
+		return;
 	}
 	if (!svm_supported()) {
 		panic("native platform needs AMD-V with nested paging and next-RIP saving "

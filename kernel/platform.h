@@ -4,14 +4,15 @@
  * Everything above it (request loop, protocols) sees guest vCPUs only as a struct vmsa
  * (arch/x86/vmsa.h) plus the reason the guest last left.
  *
- * Today the native platform implements guest memory setup, vCPU creation and guest entry;
- * the SNP primitives (arch/x86/snp/) are host-tested and get wired in with the SNP boot path.
+ * Two implementations: svm_platform_ops (arch/x86/svm/, the native platform) and
+ * snp_platform_ops (arch/x86/snp/snp_platform.c).
  */
 #pragma once
 
 #include <stdint.h>
 
 #include "arch/x86/vmsa.h"
+#include "mm/addr.h"
 
 enum platform_exit {
 	PLATFORM_EXIT_SVSM_CALL,  /* the guest asked to run VMPL0 (GHCB MSR 0x016 + VMGEXIT) */
@@ -25,6 +26,8 @@ struct core_backend;
 
 struct platform_ops {
 	const char *name;
+	/* The VMSA's VMPL and SEV_FEATURES mean something (SNP); natively they are cleared. */
+	bool has_vmpls;
 	/* Prepares guest memory (native: nested page tables from the page-state ledger).
 	 * Returns 0 or -1 (out of memory). */
 	int (*guest_memory_init)(void);
@@ -37,6 +40,12 @@ struct platform_ops {
 	enum platform_exit (*enter_guest)(struct platform_vcpu *v);
 	/* The memory and vCPU primitives the core protocol uses (protocols/core_backend.h). */
 	const struct core_backend *(*core_backend)(void);
+	/* Makes the 4 KiB guest page at gpa validated, zeroed memory the guest VMPL may use,
+	 * for a page Bastion fills before the guest starts (secrets copy, calling area).
+	 * SNP: PVALIDATE, zero, RMPADJUST; native: guest RAM already is. Returns 0 or -1. */
+	int (*guest_page_accept)(gpa_t gpa);
+	/* SEV_STATUS, from which the boot VMSA's SEV_FEATURES derive (0 natively). */
+	uint64_t (*guest_sev_status)(void);
 };
 
 /* Selects the platform for the IGVM platform type; panics if it is unusable. */

@@ -748,8 +748,30 @@ uint64_t svm_vcpu_ghcb_msr(struct platform_vcpu *v)
 	return v->msr.ghcb;
 }
 
+/* Guest RAM starts validated and mapped (mm.c): a page is ready if the ledger says so. */
+static int svm_guest_page_accept(gpa_t gpa)
+{
+	struct page_state_record rec;
+
+	if (page_state_get(mm_page_state(), gpa, &rec) != PS_OK) {
+		return -1;
+	}
+	return page_state_record_owner(rec) == PS_OWNER_GUEST && page_state_record_validated(rec) &&
+			       !page_state_record_shared(rec)
+		       ? 0
+		       : -1;
+}
+
+static uint64_t svm_guest_sev_status(void)
+{
+	return 0;
+}
+
 const struct platform_ops svm_platform_ops = {
 	.name = "native",
+	.has_vmpls = false,
+	.guest_page_accept = svm_guest_page_accept,
+	.guest_sev_status = svm_guest_sev_status,
 	.guest_memory_init = svm_guest_memory_init,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_vmsa = svm_vcpu_vmsa,
