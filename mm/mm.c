@@ -71,14 +71,23 @@ static enum page_state_result ledger_apply_range(uint64_t base, uint64_t size,
 
 /* The staging copy of the firmware (QEMU < 10.2) is not guest RAM: the guest sees those
  * bytes only at the firmware's own addresses. */
-static enum page_state_result ledger_assign_firmware(void)
+static enum page_state_result ledger_assign_firmware(const struct boot_memmap *map)
 {
 	const struct firmware_image *fw = firmware_image();
 
-	if (!fw->present || !fw->staged) {
+	if (!fw->present) {
 		return PS_OK;
 	}
-	return ledger_apply_range(fw->backing, fw->size, PS_OP_ASSIGN_FIRMWARE);
+	/* Native with stock QEMU: the staging copy in RAM. SNP: the image itself, measured and
+	 * validated by the launch, when the memory map lists it as RAM (otherwise the ledger
+	 * does not track it and the guest cannot name it in a PVALIDATE either). */
+	if (fw->staged) {
+		return ledger_apply_range(fw->backing, fw->size, PS_OP_ASSIGN_FIRMWARE);
+	}
+	if (boot_memmap_covers_ram(map, fw->gpa, fw->size)) {
+		return ledger_apply_range(fw->gpa, fw->size, PS_OP_ASSIGN_FIRMWARE);
+	}
+	return PS_OK;
 }
 
 /* Validates every guest-owned page of [base, base + size); other owners are skipped. */
@@ -123,7 +132,7 @@ static void ledger_init(uint32_t platform_type, const struct boot_memmap *map)
 	if (r != PS_OK) {
 		panic("page-state ledger: assigning Bastion's region: %s", page_state_result_name(r));
 	}
-	r = ledger_assign_firmware();
+	r = ledger_assign_firmware(map);
 	if (r != PS_OK) {
 		panic("page-state ledger: assigning the firmware staging copy: %s",
 		      page_state_result_name(r));
