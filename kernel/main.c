@@ -8,6 +8,7 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_tables.h"
+#include "arch/x86/fpu.h"
 #include "arch/x86/snp/snp_platform.h"
 #include "kernel/boot_params.h"
 #include "kernel/console.h"
@@ -78,6 +79,7 @@ void kmain(uint32_t platform_type)
 	if (platform_type == BASTION_PLATFORM_SNP) {
 		snp_boot_early(); /* SEV_STATUS, #VC handler, secrets, GHCB protocol, heap PVALIDATE */
 	}
+	fpu_init();             /* SSE for crypto/ (saved around each use: the guest owns it) */
 	LOG_INFO("platform: %s", platform);
 	boot_params_init();     /* memory map and vCPU count from the IGVM parameter pages */
 	log_memory_map();
