@@ -63,6 +63,7 @@ include protocols/module.mk
 include igvm/module.mk
 include crypto/module.mk
 include tests/module.mk
+include tests/guest/conformance/build.mk
 
 # ---- Section 3: flags ---------------------------------------------------------------------------
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wvla \
@@ -110,7 +111,7 @@ deps:
 build: $(O)/bastion.elf $(O)/bastion.igvm $(TOOLS)
 
 test-build: build $(O)/test/bastion-test.igvm $(O)/host/host_tests $(O)/bastion-guest.igvm \
-	$(O)/host/crypto_tests $(O)/host/crypto_ct
+	$(O)/host/crypto_tests $(O)/host/crypto_ct $(O)/guest/conformance.fd
 
 RUN_IGVM := $(if $(GUEST_FIRMWARE),$(O)/bastion-guest.igvm,$(O)/bastion.igvm)
 
@@ -120,6 +121,7 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory DEBUG=1 LOG_LEVEL=LOG_LEVEL_INFO O=$(O)/debug-kernel $(O)/debug-kernel/bastion.elf
 	tests/run-all.sh $(O)
 
 $(O)/linker.ld: linker.ld kernel/image_layout.h

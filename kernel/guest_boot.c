@@ -10,6 +10,8 @@
 #include "kernel/string.h"
 #include "kernel/vcpu.h"
 #include "mm/guest_mem.h"
+#include "mm/mm.h"
+#include "mm/page_state.h"
 #include "mm/slab.h"
 
 static const char *exit_name(enum platform_exit e)
@@ -75,6 +77,13 @@ static bool offer_svsm(const struct platform_ops *p, const struct firmware_image
 	if (r != GUEST_MEM_OK) {
 		LOG_ERROR("cannot write the guest's secrets page or calling area (%s): no SVSM for the firmware",
 			  guest_mem_result_name(r));
+		goto out;
+	}
+	/* The ledger must know the calling area, or a guest could rescind or deposit it under
+	 * Bastion's feet and REMAP_CA could not release it (the conformance guest found this). */
+	if (page_state_apply(mm_page_state(), gpa_init(fw->caa_gpa), PAGE_SIZE_4K, PS_OP_MAKE_CAA, 0) !=
+	    PS_OK) {
+		LOG_ERROR("the firmware's calling area 0x%lx cannot become a CAA: no SVSM for it", fw->caa_gpa);
 		goto out;
 	}
 	boot->has_caa = true;

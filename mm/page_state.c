@@ -802,6 +802,7 @@ static enum page_state_result ps_apply_page(struct page_state *ps, uint64_t idx,
 	ps_leaf_set(ps, idx, page, next);
 	ps->page_count[cur]--;
 	ps->page_count[next]++;
+	ps->changes++;
 	ps_debug_check(ps, idx, chunk);
 	return PS_OK;
 }
@@ -835,6 +836,7 @@ static enum page_state_result ps_apply_chunk(struct page_state *ps, uint64_t idx
 	ps->diff[idx] = 0;
 	ps->page_count[cur] -= PS_PAGES_PER_CHUNK;
 	ps->page_count[next] += PS_PAGES_PER_CHUNK;
+	ps->changes++;
 	ps_debug_check(ps, idx, chunk);
 	return PS_OK;
 }
@@ -1076,4 +1078,9 @@ const char *page_state_owner_name(enum page_state_owner owner)
 		return "?";
 	}
 	return names[owner];
+}
+
+uint64_t page_state_changes(const struct page_state *ps)
+{
+	return ps->changes;
 }

@@ -243,6 +243,7 @@ struct page_state {
 	size_t leaf_count;
 	bool sealed;
 	uint64_t page_count[PAGE_STATE_RECORD_SPACE]; /* pages per record value, all chunks */
+	uint64_t changes;  /* successful record changes so far (page_state_changes) */
 };
 
 struct page_state_stats {
@@ -361,6 +362,10 @@ size_t page_state_compact(struct page_state *ps);
  * Returns PS_OK or PS_ERR_CORRUPT (also for a NULL or uninitialised ps).
  */
 enum page_state_result page_state_check(const struct page_state *ps, const char **reason);
+
+/* How many record changes page_state_apply() has made: equal values mean nothing changed in
+ * between, so a caller can skip a page_state_check(). */
+uint64_t page_state_changes(const struct page_state *ps);
 
 /* Number of pages whose record is exactly r. */
 uint64_t page_state_count(const struct page_state *ps, struct page_state_record r);

@@ -46,6 +46,9 @@ run_tier "crypto: constant-time check (valgrind)" \
 run_tier "igvmdump command line" "$here/igvm_cli_test.sh" "$O/bastion.igvm" "$O/hosttest/tools"
 run_tier "in-kernel tests (QEMU, TCG)" "$here/ktest_qemu.sh" "$O"
 run_tier "boot and fault reports (QEMU, TCG)" "$here/boot_test.sh" "$O"
+run_tier "SVSM conformance guest, release Bastion (QEMU, TCG)" "$here/conformance_test.sh" "$O"
+run_tier "SVSM conformance guest, debug Bastion: ledger checked after every call (QEMU, TCG)" \
+	"$here/conformance_test.sh" "$O" "$O/debug-kernel/bastion.elf"
 
 echo "===="
 [ ${#tiers_failed[@]} -eq 0 ] || echo "failed tiers: ${tiers_failed[*]}"

@@ -1697,3 +1697,23 @@ KTEST(page_state, check_detects_corruption)
 	page_state_destroy(&ps);
 	EXPECT_EQ(ta.live_count, 0);
 }
+
+/* page_state_changes() moves with every applied change and with nothing else. */
+KTEST(page_state, change_counter)
+{
+	struct page_state ps;
+	struct test_alloc ta;
+	uint64_t c0;
+
+	ASSERT_TRUE(init_small(&ps, &ta));
+	c0 = page_state_changes(&ps);
+	EXPECT_EQ(ap(&ps, 0x1000, PAGE_SIZE_4K, PS_OP_VALIDATE, 0), PS_OK);
+	EXPECT_EQ(page_state_changes(&ps), c0 + 1);
+	EXPECT_EQ(ap(&ps, 0x1000, PAGE_SIZE_4K, PS_OP_VALIDATE, 0), PS_ERR_ALREADY_VALIDATED);
+	EXPECT_EQ(ap(&ps, 0x1000, PAGE_SIZE_4K, PS_OP_VALIDATE, PS_F_IGNORE_SAME), PS_OK_UNCHANGED);
+	EXPECT_EQ(ap(&ps, 0x1000, PAGE_SIZE_4K, PS_OP_RESCIND, PS_F_CHECK_ONLY), PS_OK);
+	EXPECT_EQ(page_state_changes(&ps), c0 + 1);
+	EXPECT_EQ(ap(&ps, 0x200000, PAGE_SIZE_2M, PS_OP_VALIDATE, 0), PS_OK);
+	EXPECT_EQ(page_state_changes(&ps), c0 + 2);
+	page_state_destroy(&ps);
+}
