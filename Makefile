@@ -300,9 +300,21 @@ $(O)/bench/mm_bench: $(addprefix $(O)/benchobj/,$(BENCH_ALL:.c=.o))
 	$(call say,HOSTLD,$@)
 	$(Q)$(HOSTCC) -o $@ $^
 
+# The crypto benchmark: crypto/ and OpenSSL in one process (tests/bench/README.md).
+CRYPTO_BENCH_ALL := $(sort $(wildcard tests/bench/crypto_bench*.c) $(CRYPTO_SRCS)) \
+	tests/crypto/simd_host.c kernel/string.c tests/host/host_panic.c
+
+$(O)/benchobj/crypto/%_simd.o: BENCH_CFLAGS += $(SIMD_CFLAGS)
+
+$(O)/bench/crypto_bench: $(addprefix $(O)/benchobj/,$(CRYPTO_BENCH_ALL:.c=.o))
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) -o $@ $^ -lcrypto
+
 bench: deps
-	@$(MAKE) --no-print-directory $(O)/bench/mm_bench
+	@$(MAKE) --no-print-directory $(O)/bench/mm_bench $(O)/bench/crypto_bench
 	$(O)/bench/mm_bench
+	$(O)/bench/crypto_bench
 
 clean:
 	rm -rf build
