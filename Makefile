@@ -62,6 +62,7 @@ include mm/module.mk
 include protocols/module.mk
 include igvm/module.mk
 include crypto/module.mk
+include vtpm/module.mk
 include tests/module.mk
 include tests/guest/conformance/build.mk
 
@@ -267,6 +268,38 @@ $(O)/host/crypto_tests: $(addprefix $(O)/cryptotest/,$(CRYPTO_TEST_ALL:.c=.o))
 	@mkdir -p $(@D)
 	$(call say,HOSTLD,$@)
 	$(Q)$(HOSTCC) $(CRYPTOTEST_CFLAGS) -o $@ $^ -lcrypto
+
+# The vTPM engine's host tests (tests/vtpm/*_test.c) and its TCP server (tests/vtpm/server/),
+# both over the same vtpm/ and crypto/ sources the kernel links.
+VTPM_TEST_ALL := $(sort $(VTPM_SRCS) $(CRYPTO_SRCS) $(wildcard tests/vtpm/*_test.c) \
+	$(filter-out tests/vtpm/%_test.c,$(wildcard tests/vtpm/*.c))) tests/crypto/simd_host.c \
+	kernel/string.c tests/ktest/ktest.c tests/host/host_main.c tests/host/host_panic.c
+
+$(O)/host/vtpm_tests: $(addprefix $(O)/cryptotest/,$(VTPM_TEST_ALL:.c=.o))
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) $(CRYPTOTEST_CFLAGS) -o $@ $^ -lcrypto
+
+# The server is built like the benchmarks: -O2, no sanitizers.
+VTPM_SERVER_ALL := $(sort $(VTPM_SRCS) $(CRYPTO_SRCS) $(wildcard tests/vtpm/server/*.c)) \
+	tests/crypto/simd_host.c kernel/string.c tests/host/host_panic.c
+VTPMSRV_CFLAGS = -std=gnu11 -O2 -g $(WARN) -I. -MMD -MP -DBASTION_HOST
+
+$(O)/vtpmsrv/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,HOSTCC,$@)
+	$(Q)$(HOSTCC) $(VTPMSRV_CFLAGS) -c $< -o $@
+
+$(O)/vtpmsrv/crypto/%_simd.o: VTPMSRV_CFLAGS += $(SIMD_CFLAGS)
+
+$(O)/vtpm-server: $(addprefix $(O)/vtpmsrv/,$(VTPM_SERVER_ALL:.c=.o))
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) -o $@ $^
+
+.PHONY: vtpm-server
+vtpm-server: deps
+	@$(MAKE) --no-print-directory $(O)/vtpm-server
 
 # The constant-time check (ctgrind): the secret-dependent paths built without sanitizers and run
 # under valgrind memcheck with the secrets marked undefined (tests/crypto/ct/).
