@@ -263,6 +263,7 @@ $(O)/cryptotest/%.o: %.c
 	$(Q)$(HOSTCC) $(CRYPTOTEST_CFLAGS) -c $< -o $@
 
 $(O)/cryptotest/crypto/%_simd.o: CRYPTOTEST_CFLAGS += $(SIMD_CFLAGS)
+$(O)/hosttest/crypto/%_simd.o: HOSTTEST_CFLAGS += $(SIMD_CFLAGS)
 
 $(O)/host/crypto_tests: $(addprefix $(O)/cryptotest/,$(CRYPTO_TEST_ALL:.c=.o))
 	@mkdir -p $(@D)

@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arch/x86/vmsa.h"
@@ -46,6 +47,15 @@ struct platform_ops {
 	int (*guest_page_accept)(gpa_t gpa);
 	/* SEV_STATUS, from which the boot VMSA's SEV_FEATURES derive (0 natively). */
 	uint64_t (*guest_sev_status)(void);
+	/* The platform's signed attestation report binding report_data[64] (SNP: the AMD-SP's
+	 * ATTESTATION_REPORT through MSG_REPORT_REQ at VMPL0), into report[0..cap), its length in
+	 * *len. Returns 0, or -1 when the platform has none or the request failed (logged).
+	 * Native: -1 for now (issue #8 gives it a per-boot signing key). */
+	int (*attestation_report)(const uint8_t report_data[64], uint8_t *report, size_t cap, size_t *len);
+	/* A 32-byte key derived by the platform's root of trust, bound to Bastion's launch
+	 * measurement and the fields guest_field_select names (SNP: MSG_KEY_REQ, VCEK root,
+	 * VMPL0). Returns 0, or -1 (none on this platform, or the request failed). */
+	int (*derived_key)(uint64_t guest_field_select, uint8_t key[32]);
 };
 
 /* Selects the platform for the IGVM platform type; panics if it is unusable. */

@@ -5,3 +5,5 @@ HOST_TEST_SRCS += $(sort $(wildcard tests/host/*_test.c)) tests/host/host_panic.
 # Test guests: flat binaries assembled with nasm -f bin and embedded in the test image.
 KTEST_KERNEL_ASM_SRCS += tests/guest/npt_probe_blob.asm tests/guest/call_probe_blob.asm
 TEST_GUEST_BINS += npt_probe.bin call_probe.bin
+# guest_msg (SNP guest messages) and other users of crypto/ in the host tests.
+HOST_PORTABLE_SRCS += $(CRYPTO_SRCS) tests/crypto/simd_host.c

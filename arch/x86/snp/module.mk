@@ -9,9 +9,9 @@ KERNEL_C_SRCS += arch/x86/snp/snp_result.c arch/x86/snp/ghcb_msr.c arch/x86/snp/
 	arch/x86/snp/pvalidate.c arch/x86/snp/sev_status.c arch/x86/snp/vmsa_build.c \
 	arch/x86/snp/secrets.c arch/x86/snp/cpuid_emul.c arch/x86/snp/vc.c \
 	arch/x86/snp/ghcb_setup.c arch/x86/snp/snp_panic.c arch/x86/snp/snp_core.c \
-	arch/x86/snp/snp_platform.c
+	arch/x86/snp/snp_platform.c arch/x86/snp/guest_msg.c
 HOST_PORTABLE_SRCS += arch/x86/snp/snp_result.c arch/x86/snp/ghcb_msr.c arch/x86/snp/ghcb.c \
 	arch/x86/snp/pvalidate.c arch/x86/snp/sev_status.c arch/x86/snp/vmsa_build.c \
 	arch/x86/snp/secrets.c arch/x86/snp/cpuid_emul.c arch/x86/snp/vc.c \
-	arch/x86/snp/ghcb_setup.c arch/x86/snp/snp_panic.c arch/x86/snp/snp_core.c arch/x86/snp/insn_host.c \
-	tests/host/snp_mock_hv.c
+	arch/x86/snp/ghcb_setup.c arch/x86/snp/snp_panic.c arch/x86/snp/snp_core.c arch/x86/snp/guest_msg.c \
+	arch/x86/snp/insn_host.c tests/host/snp_mock_hv.c

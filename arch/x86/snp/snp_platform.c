@@ -9,6 +9,7 @@
 #include "arch/x86/snp/ghcb.h"
 #include "arch/x86/snp/ghcb_msr.h"
 #include "arch/x86/snp/ghcb_setup.h"
+#include "arch/x86/snp/guest_msg.h"
 #include "arch/x86/snp/insn.h"
 #include "arch/x86/snp/pvalidate.h"
 #include "arch/x86/snp/secrets.h"
@@ -467,6 +468,106 @@ static uint64_t snp_guest_sev_status(void)
 	return snp_sev_status;
 }
 
+/* ---- guest messages to the AMD-SP ---------------------------------------------------------- */
+
+static enum snp_result msg_exchange(void *ctx, paddr_t req, paddr_t rsp, uint32_t *fw_error)
+{
+	struct ghcb_ctx *g = ghcb_acquire();
+	enum snp_result r = ghcb_guest_request(g, req, rsp, fw_error);
+
+	(void)ctx;
+	ghcb_release();
+	return r;
+}
+
+static const uint8_t *msg_key(void)
+{
+	return secrets_vmpck(0);
+}
+
+static void msg_wipe_key(void)
+{
+	secrets_wipe_vmpck(0);
+	LOG_ERROR("SNP: VMPCK0 wiped after a failed guest message: no more reports or keys this boot");
+}
+
+static struct guest_msg_channel msg_channel = {
+	.exchange = msg_exchange,
+	.key = msg_key,
+	.wipe_key = msg_wipe_key,
+};
+static bool msg_ready;
+
+/* A heap page turned into a shared page (rescind, PSC to shared, C-bit clear), as the GHCB. */
+static int shared_page(uint8_t **va, paddr_t *pa)
+{
+	struct page_pool *pool = page_alloc_kernel_pool();
+	void *page = page_alloc(pool, 0, 0);
+	uint32_t hv_error = 0;
+
+	if (page == NULL) {
+		return -1;
+	}
+	*pa = page_pool_va_to_pa(pool, page);
+	if (pvalidate_page(vaddr_init((uintptr_t)page), SNP_PAGE_4K, false) != SNP_OK ||
+	    ghcb_msr_psc(paddr_to_pfn(*pa), GHCB_PSC_OP_SHARED, &hv_error) != SNP_OK ||
+	    ghcb_set_encrypted(vaddr_init((uintptr_t)page), false) != 0) {
+		/* Half-converted: never reuse the page. */
+		LOG_ERROR("SNP: cannot share a page for guest messages (host error 0x%x)", hv_error);
+		return -1;
+	}
+	bastion_memset(page, 0, PAGE_SIZE);
+	*va = page;
+	return 0;
+}
+
+static struct guest_msg_channel *msg(void)
+{
+	if (!msg_ready) {
+		if (shared_page(&msg_channel.req_page, &msg_channel.req_pa) != 0 ||
+		    shared_page(&msg_channel.rsp_page, &msg_channel.rsp_pa) != 0) {
+			return NULL;
+		}
+		msg_ready = true;
+	}
+	return &msg_channel;
+}
+
+static int snp_attestation_report_op(const uint8_t report_data[64], uint8_t *report, size_t cap, size_t *len)
+{
+	struct guest_msg_channel *ch = msg();
+	enum snp_result r;
+
+	*len = 0;
+	if (ch == NULL || cap < SNP_REPORT_SIZE) {
+		return -1;
+	}
+	r = snp_attestation_report(ch, report_data, 0, report);
+	if (r != SNP_OK) {
+		LOG_ERROR("SNP: attestation report: %s", snp_result_name(r));
+		return -1;
+	}
+	*len = SNP_REPORT_SIZE;
+	return 0;
+}
+
+static int snp_derived_key_op(uint64_t guest_field_select, uint8_t key[32])
+{
+	struct guest_msg_channel *ch = msg();
+	struct snp_key_request kr = { .root_key_select = 0, .guest_field_select = guest_field_select, .vmpl = 0 };
+	enum snp_result r;
+
+	if (ch == NULL) {
+		return -1;
+	}
+	r = snp_derived_key(ch, &kr, key);
+	if (r != SNP_OK) {
+		LOG_ERROR("SNP: derived key: %s", snp_result_name(r));
+		return -1;
+	}
+	return 0;
+}
+
 const struct platform_ops snp_platform_ops = {
 	.name = "SEV-SNP",
 	.has_vmpls = true,
@@ -477,4 +578,6 @@ const struct platform_ops snp_platform_ops = {
 	.core_backend = snp_core_backend,
 	.guest_page_accept = snp_guest_page_accept,
 	.guest_sev_status = snp_guest_sev_status,
+	.attestation_report = snp_attestation_report_op,
+	.derived_key = snp_derived_key_op,
 };

@@ -82,6 +82,13 @@ enum snp_result {
 	SNP_ERR_SECRETS_SHORT,     /* the copy is shorter than 4096 bytes */
 	SNP_ERR_SECRETS_SVSM_AREA, /* bytes 0x140..0x15F are not zero in the PSP's page */
 
+	/* ---- SNP guest messages (ABI reference 3.6; arch/x86/snp/guest_msg.h) ---- */
+	SNP_ERR_MSG_NO_KEY,  /* VMPCK0 is gone (wiped after an earlier failure): no more messages */
+	SNP_ERR_MSG_HEADER,  /* the response header is not the answer to our request */
+	SNP_ERR_MSG_AUTH,    /* the response does not authenticate under VMPCK0 */
+	SNP_ERR_MSG_SIZE,    /* a payload does not fit, or the response's size is wrong */
+	SNP_ERR_MSG_STATUS,  /* the PSP answered with a non-zero STATUS in the payload */
+
 	SNP_RESULT_COUNT
 };
 

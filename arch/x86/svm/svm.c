@@ -767,11 +767,30 @@ static uint64_t svm_guest_sev_status(void)
 	return 0;
 }
 
+/* No AMD-SP natively: no hardware-rooted report or key (issue #8 adds a per-boot key). */
+static int svm_attestation_report(const uint8_t report_data[64], uint8_t *report, size_t cap, size_t *len)
+{
+	(void)report_data;
+	(void)report;
+	(void)cap;
+	*len = 0;
+	return -1;
+}
+
+static int svm_derived_key(uint64_t guest_field_select, uint8_t key[32])
+{
+	(void)guest_field_select;
+	(void)key;
+	return -1;
+}
+
 const struct platform_ops svm_platform_ops = {
 	.name = "native",
 	.has_vmpls = false,
 	.guest_page_accept = svm_guest_page_accept,
 	.guest_sev_status = svm_guest_sev_status,
+	.attestation_report = svm_attestation_report,
+	.derived_key = svm_derived_key,
 	.guest_memory_init = svm_guest_memory_init,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_vmsa = svm_vcpu_vmsa,
