@@ -215,10 +215,9 @@ KTEST(snp_guest_msg, busy_resends_the_identical_message)
 
 KTEST(snp_guest_msg, failures_wipe_the_key)
 {
-	static const enum psp_mode modes[] = { PSP_BUSY_ALWAYS, PSP_HOST_ERROR, PSP_FLIP_CIPHERTEXT, PSP_WRONG_SEQNO,
-					       PSP_WRONG_TYPE };
-	static const enum snp_result want[] = { SNP_ERR_GUEST_REQ_BUSY, SNP_ERR_GUEST_REQ_VMM, SNP_ERR_MSG_AUTH,
-						SNP_ERR_MSG_HEADER, SNP_ERR_MSG_HEADER };
+	static const enum psp_mode modes[] = { PSP_HOST_ERROR, PSP_FLIP_CIPHERTEXT, PSP_WRONG_SEQNO, PSP_WRONG_TYPE };
+	static const enum snp_result want[] = { SNP_ERR_GUEST_REQ_VMM, SNP_ERR_MSG_AUTH, SNP_ERR_MSG_HEADER,
+						SNP_ERR_MSG_HEADER };
 	uint8_t rd[64], report[SNP_REPORT_SIZE];
 
 	report_data(rd, 1);
@@ -230,14 +229,42 @@ KTEST(snp_guest_msg, failures_wipe_the_key)
 		EXPECT_EQ(snp_attestation_report(&ch, rd, 0, report), want[i]);
 		EXPECT_FALSE(key_present);
 		EXPECT_TRUE(ch.dead);
-		if (modes[i] == PSP_BUSY_ALWAYS) {
-			EXPECT_EQ(psp.calls, GUEST_MSG_BUSY_RETRIES);
-		}
 		/* A dead channel sends nothing more. */
 		calls = psp.calls;
 		EXPECT_EQ(snp_attestation_report(&ch, rd, 0, report), SNP_ERR_MSG_NO_KEY);
 		EXPECT_EQ(psp.calls, calls);
 	}
+}
+
+/*
+ * A PSP that stays busy: BUSY to the caller, key kept; the next call first gets the very same
+ * ciphertext consumed (so its sequence number never carries other plaintext), then its own.
+ */
+KTEST(snp_guest_msg, persistent_busy_keeps_the_key_and_the_message)
+{
+	struct guest_msg_channel ch = channel();
+	uint8_t rd[64], rd2[64], report[SNP_REPORT_SIZE], stuck[GUEST_MSG_HDR_SIZE + 0x60];
+
+	report_data(rd, 4);
+	report_data(rd2, 5);
+	psp.mode = PSP_BUSY_ALWAYS;
+	EXPECT_EQ(snp_attestation_report(&ch, rd, 0, report), SNP_ERR_GUEST_REQ_BUSY);
+	EXPECT_EQ(psp.calls, GUEST_MSG_BUSY_RETRIES);
+	EXPECT_TRUE(key_present);
+	EXPECT_FALSE(ch.dead);
+	EXPECT_EQ(ch.seqno, 0u);
+	memcpy(stuck, req_page, sizeof(stuck));
+	/* Still busy: nothing new is sealed, the same message goes out again. */
+	EXPECT_EQ(snp_attestation_report(&ch, rd2, 0, report), SNP_ERR_GUEST_REQ_BUSY);
+	EXPECT_MEMEQ(req_page, stuck, sizeof(stuck));
+	/* The PSP recovers: seqno 1 is the stuck message (answer dropped), seqno 3 is ours. */
+	psp.mode = PSP_OK;
+	psp.calls = 0;
+	ASSERT_EQ(snp_attestation_report(&ch, rd2, 0, report), SNP_OK);
+	EXPECT_EQ(psp.calls, 2u);
+	EXPECT_MEMEQ(report + 0x50, rd2, 64);
+	EXPECT_EQ(ch.seqno, 4u);
+	EXPECT_TRUE(key_present);
 }
 
 KTEST(snp_guest_msg, replayed_response_is_refused)

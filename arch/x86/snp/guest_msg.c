@@ -122,18 +122,34 @@ static enum snp_result open_response(const uint8_t *key, const uint8_t *rsp, uin
 	return SNP_OK;
 }
 
+/* Private copies: 4 KiB each, static because one message is in flight at a time (the callers
+ * hold the VM lock) and a kernel stack frame must stay under 4 KiB. req also keeps a message
+ * the PSP has not consumed yet (ch->pending_len). */
+static uint8_t sealed_req[GUEST_MSG_HDR_SIZE + GUEST_MSG_MAX_PAYLOAD];
+static uint8_t rsp_copy[GUEST_MSG_HDR_SIZE + GUEST_MSG_MAX_PAYLOAD];
+
+/* Sends req[0..len) until the PSP consumes it or stays busy. */
+static enum snp_result send_sealed(struct guest_msg_channel *ch, size_t len)
+{
+	uint32_t fw_error = 0;
+	unsigned int tries = 0;
+	enum snp_result r;
+
+	do {
+		/* From the private copy every time: the host may have changed the shared page. */
+		bastion_memcpy(ch->req_page, sealed_req, len);
+		bastion_memset(ch->rsp_page, 0, GUEST_MSG_HDR_SIZE + GUEST_MSG_MAX_PAYLOAD);
+		r = ch->exchange(ch->ctx, ch->req_pa, ch->rsp_pa, &fw_error);
+	} while (r == SNP_ERR_GUEST_REQ_BUSY && ++tries < GUEST_MSG_BUSY_RETRIES);
+	return r;
+}
+
 enum snp_result guest_msg_send(struct guest_msg_channel *ch, uint8_t type, const void *payload, size_t len,
 			       void *out, size_t out_cap, size_t *out_len)
 {
-	/* Private copies: 4 KiB each, static because one message is in flight at a time (the
-	 * callers hold the VM lock) and a kernel stack frame must stay under 4 KiB. */
-	static uint8_t req[GUEST_MSG_HDR_SIZE + GUEST_MSG_MAX_PAYLOAD];
-	static uint8_t rsp[GUEST_MSG_HDR_SIZE + GUEST_MSG_MAX_PAYLOAD];
 	const uint8_t *key = ch->key();
-	uint64_t seqno = ch->seqno + 1;
-	uint32_t fw_error = 0;
+	uint64_t seqno;
 	enum snp_result r;
-	unsigned int tries = 0;
 
 	if (ch->dead || key == NULL) {
 		return SNP_ERR_MSG_NO_KEY;
@@ -141,25 +157,35 @@ enum snp_result guest_msg_send(struct guest_msg_channel *ch, uint8_t type, const
 	if (len > GUEST_MSG_MAX_PAYLOAD) {
 		return SNP_ERR_MSG_SIZE;
 	}
-	r = seal(key, req, seqno, type, payload, len);
+	if (ch->pending_len != 0) {
+		/* An earlier message is still unconsumed: it owns the next sequence number. */
+		r = send_sealed(ch, ch->pending_len);
+		if (r == SNP_ERR_GUEST_REQ_BUSY) {
+			return r;
+		}
+		if (r != SNP_OK) {
+			return kill_channel(ch, r);
+		}
+		ch->pending_len = 0;
+		ch->seqno += 2; /* its answer went to a caller that gave up: dropped */
+	}
+	seqno = ch->seqno + 1;
+	r = seal(key, sealed_req, seqno, type, payload, len);
 	if (r != SNP_OK) {
 		return kill_channel(ch, r);
 	}
-	bastion_memcpy(ch->req_page, req, GUEST_MSG_HDR_SIZE + len);
-	do {
-		bastion_memset(ch->rsp_page, 0, GUEST_MSG_HDR_SIZE + GUEST_MSG_MAX_PAYLOAD);
-		r = ch->exchange(ch->ctx, ch->req_pa, ch->rsp_pa, &fw_error);
-	} while (r == SNP_ERR_GUEST_REQ_BUSY && ++tries < GUEST_MSG_BUSY_RETRIES);
+	r = send_sealed(ch, GUEST_MSG_HDR_SIZE + len);
+	if (r == SNP_ERR_GUEST_REQ_BUSY) {
+		ch->pending_len = GUEST_MSG_HDR_SIZE + len;
+		return r;
+	}
 	if (r != SNP_OK) {
-		/* BUSY to the end: the PSP never consumed it, but a resend after giving up could
-		 * pair this seqno with another plaintext; every other error: out of step. */
 		return kill_channel(ch, r);
 	}
 	/* The PSP consumed seqno and answered with seqno + 1. */
 	ch->seqno += 2;
-	bastion_memcpy(rsp, ch->rsp_page, sizeof(rsp)); /* one fetch of hostile memory */
-	r = open_response(key, rsp, seqno + 1, (uint8_t)(type + 1), out, out_cap, out_len);
-	mem_wipe(req, sizeof(req));
+	bastion_memcpy(rsp_copy, ch->rsp_page, sizeof(rsp_copy)); /* one fetch of hostile memory */
+	r = open_response(key, rsp_copy, seqno + 1, (uint8_t)(type + 1), out, out_cap, out_len);
 	if (r != SNP_OK) {
 		mem_wipe(out, out_cap);
 		return kill_channel(ch, r);

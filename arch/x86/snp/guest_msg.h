@@ -11,7 +11,10 @@
  *   - A sequence number is never reused with different plaintext: the request uses last + 1,
  *     the response must carry last + 2, and the counter advances by 2 once the PSP consumed the
  *     message. BUSY (the PSP did not consume it) resends the identical ciphertext, at most
- *     GUEST_MSG_BUSY_RETRIES times.
+ *     GUEST_MSG_BUSY_RETRIES times; if the PSP stays busy the call returns
+ *     SNP_ERR_GUEST_REQ_BUSY and keeps the sealed message: the next call first resends that
+ *     very message until it is consumed (its answer is dropped), so its sequence number can
+ *     never carry other plaintext, and the key survives a throttling host.
  *   - Any other failure (host error, a response that is not the answer, bad tag, wrong size)
  *     may mean the key and counter are out of step or under attack: VMPCK0 is wiped
  *     (secrets_wipe_vmpck) and the channel refuses every later message (SNP_ERR_MSG_NO_KEY),
@@ -68,7 +71,8 @@ struct guest_msg_channel {
 	uint8_t *rsp_page;  /* ... of the shared response page */
 	paddr_t req_pa;
 	paddr_t rsp_pa;
-	uint64_t seqno;     /* the last sequence number used (0: none yet) */
+	uint64_t seqno;     /* the last sequence number the PSP consumed (0: none yet) */
+	size_t pending_len; /* bytes of a sealed message the PSP has not consumed yet (BUSY) */
 	bool dead;
 };
 
@@ -76,8 +80,9 @@ struct guest_msg_channel {
  * One request/response. payload[0..len) is the request plaintext of type `type`;
  * *out receives the response plaintext (at most out_cap bytes; its length in *out_len).
  * Errors: SNP_ERR_MSG_NO_KEY, SNP_ERR_MSG_SIZE (len or the response too large: nothing sent
- * for the former), the exchange's errors, SNP_ERR_MSG_HEADER, SNP_ERR_MSG_AUTH. Every error
- * after a message was sent wipes VMPCK0.
+ * for the former), SNP_ERR_GUEST_REQ_BUSY (try again later; nothing lost), the exchange's other
+ * errors, SNP_ERR_MSG_HEADER, SNP_ERR_MSG_AUTH. Every error but BUSY after a message was sent
+ * wipes VMPCK0.
  */
 enum snp_result guest_msg_send(struct guest_msg_channel *ch, uint8_t type, const void *payload, size_t len,
 			       void *out, size_t out_cap, size_t *out_len);
