@@ -112,7 +112,7 @@ deps:
 build: $(O)/bastion.elf $(O)/bastion.igvm $(TOOLS)
 
 test-build: build $(O)/test/bastion-test.igvm $(O)/host/host_tests $(O)/bastion-guest.igvm \
-	$(O)/host/crypto_tests $(O)/host/crypto_ct $(O)/guest/conformance.fd
+	$(O)/host/crypto_tests $(O)/host/crypto_ct $(O)/guest/conformance.fd $(O)/host/vtpm_tests
 
 RUN_IGVM := $(if $(GUEST_FIRMWARE),$(O)/bastion-guest.igvm,$(O)/bastion.igvm)
 

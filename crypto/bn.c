@@ -687,7 +687,8 @@ static int64_t divsteps_62(int64_t delta, uint64_t f, uint64_t g, int64_t t[4])
 	uint64_t u = 1, v = 0, q = 0, r = 1;
 
 	for (int i = 0; i < 62; i++) {
-		uint64_t pos = (uint64_t)((0 - delta) >> 63); /* delta > 0 */
+		/* All ones when delta > 0 (|delta| stays far below 2^62, so -delta cannot overflow). */
+		uint64_t pos = 0 - ((uint64_t)(0 - delta) >> 63);
 		uint64_t odd = 0 - (g & 1);
 		uint64_t sw = pos & odd;
 		uint64_t nf = ct_select_u64(sw, g, f);

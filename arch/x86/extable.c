@@ -25,7 +25,8 @@ bool extable_fixup(struct trap_frame *frame)
 	if (!vector_recoverable(frame->vector)) {
 		return false;
 	}
-	for (const struct extable_entry *e = __extable_start; e < __extable_end; e++) {
+	/* The linker's bracket symbols: compared as addresses, not as pointers into one object. */
+	for (const struct extable_entry *e = __extable_start; (uintptr_t)e < (uintptr_t)__extable_end; e++) {
 		if (e->kind == EXTABLE_KIND_INSN && frame->rip == e->insn) {
 			frame->rip = e->fixup;
 			frame->rax = frame->vector + 1;

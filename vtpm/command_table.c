@@ -1,0 +1,109 @@
+/*
+ * The command table: the single source of truth for which commands exist, their handle
+ * counts and TPMA_CC attributes (Part 2 §8.9), and their handlers. TPM_CAP_COMMANDS and
+ * TPM_PT_TOTAL_COMMANDS both read it, so they can never disagree (Linux checks that they
+ * match, see docs/vtpm.md).
+ *
+ * nv (TPMA_CC.nv, "the command may write to NV"): Startup and Shutdown (saved state, clock,
+ * reset counters), StirRandom (entropy state) and the PCR-changing commands (PCR state is
+ * saved by Shutdown(STATE)). Kept sorted by command code: vtpm_command_find bisects and
+ * TPM_CAP_COMMANDS pages in order.
+ */
+#include "vtpm/commands.h"
+
+#include "vtpm/rc.h"
+#include "vtpm/tpm2.h"
+
+#define NOH { VTPM_H_NONE, VTPM_H_NONE, VTPM_H_NONE }
+
+const struct vtpm_command_desc vtpm_commands[] = {
+	{ TPM_CC_PCR_EVENT, 1, 0x1, VTPM_CMD_NV, { VTPM_H_PCR_NULL, VTPM_H_NONE, VTPM_H_NONE },
+	  vtpm_cmd_pcr_event },
+	{ TPM_CC_PCR_RESET, 1, 0x1, VTPM_CMD_NV, { VTPM_H_PCR, VTPM_H_NONE, VTPM_H_NONE },
+	  vtpm_cmd_pcr_reset },
+	{ TPM_CC_INCREMENTAL_SELF_TEST, 0, 0, 0, NOH, vtpm_cmd_incremental_self_test },
+	{ TPM_CC_SELF_TEST, 0, 0, 0, NOH, vtpm_cmd_self_test },
+	{ TPM_CC_STARTUP, 0, 0, VTPM_CMD_NV, NOH, vtpm_cmd_startup },
+	{ TPM_CC_SHUTDOWN, 0, 0, VTPM_CMD_NV, NOH, vtpm_cmd_shutdown },
+	{ TPM_CC_STIR_RANDOM, 0, 0, VTPM_CMD_NV, NOH, vtpm_cmd_stir_random },
+	{ TPM_CC_GET_CAPABILITY, 0, 0, 0, NOH, vtpm_cmd_get_capability },
+	{ TPM_CC_GET_RANDOM, 0, 0, 0, NOH, vtpm_cmd_get_random },
+	{ TPM_CC_GET_TEST_RESULT, 0, 0, 0, NOH, vtpm_cmd_get_test_result },
+	{ TPM_CC_HASH, 0, 0, 0, NOH, vtpm_cmd_hash },
+	{ TPM_CC_PCR_READ, 0, 0, 0, NOH, vtpm_cmd_pcr_read },
+	{ TPM_CC_READ_CLOCK, 0, 0, 0, NOH, vtpm_cmd_read_clock },
+	{ TPM_CC_PCR_EXTEND, 1, 0x1, VTPM_CMD_NV, { VTPM_H_PCR_NULL, VTPM_H_NONE, VTPM_H_NONE },
+	  vtpm_cmd_pcr_extend },
+	{ TPM_CC_TEST_PARMS, 0, 0, 0, NOH, vtpm_cmd_test_parms },
+};
+
+const unsigned int vtpm_command_count = sizeof(vtpm_commands) / sizeof(vtpm_commands[0]);
+
+const struct vtpm_command_desc *vtpm_command_find(uint32_t cc)
+{
+	unsigned int lo = 0;
+	unsigned int hi = vtpm_command_count;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (vtpm_commands[mid].cc == cc) {
+			return &vtpm_commands[mid];
+		}
+		if (vtpm_commands[mid].cc < cc) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return NULL;
+}
+
+uint32_t vtpm_command_attributes(const struct vtpm_command_desc *d)
+{
+	uint32_t a = d->cc;
+
+	if (d->flags & VTPM_CMD_NV) {
+		a |= TPMA_CC_NV;
+	}
+	if (d->flags & VTPM_CMD_EXTENSIVE) {
+		a |= TPMA_CC_EXTENSIVE;
+	}
+	if (d->flags & VTPM_CMD_FLUSHED) {
+		a |= TPMA_CC_FLUSHED;
+	}
+	if (d->flags & VTPM_CMD_RHANDLE) {
+		a |= TPMA_CC_RHANDLE;
+	}
+	a |= (uint32_t)d->n_handles << TPMA_CC_CHANDLES_SHIFT;
+	return a;
+}
+
+bool vtpm_command_table_valid(void)
+{
+	for (unsigned int i = 0; i < vtpm_command_count; i++) {
+		const struct vtpm_command_desc *d = &vtpm_commands[i];
+
+		if (d->fn == NULL || d->n_handles > VTPM_MAX_HANDLES ||
+		    (d->auth_mask >> d->n_handles) != 0) {
+			return false;
+		}
+		for (unsigned int h = 0; h < VTPM_MAX_HANDLES; h++) {
+			if ((h < d->n_handles) != (d->kind[h] != VTPM_H_NONE)) {
+				return false;
+			}
+		}
+		if (i > 0 && vtpm_commands[i - 1].cc >= d->cc) {
+			return false;
+		}
+	}
+	return true;
+}
+
+uint32_t cmd_params_end(struct vtpm_cmd *c)
+{
+	if (c->in->rc != TPM_RC_SUCCESS) {
+		return c->in->rc;
+	}
+	return mr_remaining(c->in) != 0 ? TPM_RC_SIZE : TPM_RC_SUCCESS;
+}

@@ -1,0 +1,87 @@
+/*
+ * The command table and the handler interface (engine.c calls, cmd_*.c implement).
+ *
+ * The engine has already validated the header, the handle area (each handle's type per the
+ * table's handle kind), the authorization area and the authorizations themselves when a
+ * handler runs. A handler:
+ *   1. unmarshals every parameter from c->in, returning rc_param(code, n) on the first bad
+ *      one, and then calls cmd_params_end(c) (leftover bytes are TPM_RC_SIZE);
+ *   2. only then changes state (never a partial change on error);
+ *   3. writes its response parameters to c->out (never more than the response can hold).
+ * It returns TPM_RC_SUCCESS or the response code.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vtpm/marshal.h"
+
+struct vtpm;
+
+#define VTPM_MAX_HANDLES 3u
+#define VTPM_MAX_SESSIONS 3u
+
+/* Handle kinds (the interface type of each command handle, Part 2 §9). */
+enum vtpm_handle_kind {
+	VTPM_H_NONE,
+	VTPM_H_PCR,	 /* TPMI_DH_PCR: PCR 0..23 */
+	VTPM_H_PCR_NULL, /* TPMI_DH_PCR+: also TPM_RH_NULL */
+};
+
+/* Command flags (-> TPMA_CC bits). */
+#define VTPM_CMD_NV 0x01u
+#define VTPM_CMD_EXTENSIVE 0x02u
+#define VTPM_CMD_FLUSHED 0x04u
+#define VTPM_CMD_RHANDLE 0x08u
+
+struct vtpm_cmd {
+	uint32_t cc;
+	uint8_t locality;
+	uint32_t handles[VTPM_MAX_HANDLES];
+	struct mr *in;	 /* the parameter area */
+	struct mw *out;	 /* the response parameter area */
+	uint32_t rsp_handle; /* written by handlers of VTPM_CMD_RHANDLE commands */
+};
+
+typedef uint32_t (*vtpm_handler)(struct vtpm *t, struct vtpm_cmd *c);
+
+struct vtpm_command_desc {
+	uint16_t cc;	   /* TPM_CC (commandIndex; no vendor commands) */
+	uint8_t n_handles; /* cHandles */
+	uint8_t auth_mask; /* bit i: handle i needs authorization (USER role) */
+	uint8_t flags;	   /* VTPM_CMD_* */
+	uint8_t kind[VTPM_MAX_HANDLES];
+	vtpm_handler fn;
+};
+
+/* The table, sorted by cc (command_table.c). */
+extern const struct vtpm_command_desc vtpm_commands[];
+extern const unsigned int vtpm_command_count;
+
+/* The entry for cc, or NULL. */
+const struct vtpm_command_desc *vtpm_command_find(uint32_t cc);
+/* The TPMA_CC value of an entry (Part 2 §8.9). */
+uint32_t vtpm_command_attributes(const struct vtpm_command_desc *d);
+/* True if the table is sorted, unique and self-consistent (checked by vtpm_init). */
+bool vtpm_command_table_valid(void);
+
+/* Leftover parameter bytes: TPM_RC_SIZE (Part 1 §18: the parameter area is exact). */
+uint32_t cmd_params_end(struct vtpm_cmd *c);
+
+/* Handlers (cmd_*.c). */
+uint32_t vtpm_cmd_startup(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_shutdown(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_self_test(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_incremental_self_test(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_get_test_result(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_read_clock(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_get_random(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_stir_random(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_get_capability(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_pcr_read(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_pcr_extend(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_pcr_event(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_pcr_reset(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_hash(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_test_parms(struct vtpm *t, struct vtpm_cmd *c);

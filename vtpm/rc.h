@@ -1,0 +1,87 @@
+/*
+ * TPM_RC response codes (TPM 2.0 Part 2, §6.6 "TPM_RC") and the format-1 composition
+ * helpers the engine uses to number handle, session and parameter errors.
+ *
+ * Format 0 codes (bit 7 clear) are complete as listed. Format-1 codes (bit 7 set, RC_FMT1)
+ * carry a number: bit 6 (TPM_RC_P) set means bits 11:8 are a parameter number 1..15; with
+ * bit 6 clear, bit 11 (TPM_RC_S) set means bits 10:8 are a session number 1..7, and clear
+ * means bits 10:8 are a handle number 1..7 (Part 2 §6.6.2, Figure "Format-One Response
+ * Codes"). Handle/session/parameter numbers count from 1 in command order.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#define TPM_RC_SUCCESS 0x000u
+#define TPM_RC_BAD_TAG 0x01Eu
+
+#define RC_VER1 0x100u
+#define TPM_RC_INITIALIZE (RC_VER1 + 0x000u)
+#define TPM_RC_FAILURE (RC_VER1 + 0x001u)
+#define TPM_RC_SEQUENCE (RC_VER1 + 0x003u)
+#define TPM_RC_DISABLED (RC_VER1 + 0x020u)
+#define TPM_RC_AUTH_TYPE (RC_VER1 + 0x024u)
+#define TPM_RC_AUTH_MISSING (RC_VER1 + 0x025u)
+#define TPM_RC_POLICY (RC_VER1 + 0x026u)
+#define TPM_RC_PCR (RC_VER1 + 0x027u)
+#define TPM_RC_PCR_CHANGED (RC_VER1 + 0x028u)
+#define TPM_RC_REBOOT (RC_VER1 + 0x030u)
+#define TPM_RC_COMMAND_SIZE (RC_VER1 + 0x042u)
+#define TPM_RC_COMMAND_CODE (RC_VER1 + 0x043u)
+#define TPM_RC_AUTHSIZE (RC_VER1 + 0x044u)
+#define TPM_RC_AUTH_CONTEXT (RC_VER1 + 0x045u)
+#define TPM_RC_NEEDS_TEST (RC_VER1 + 0x053u)
+#define TPM_RC_NO_RESULT (RC_VER1 + 0x054u)
+
+#define RC_FMT1 0x080u
+#define TPM_RC_ASYMMETRIC (RC_FMT1 + 0x001u)
+#define TPM_RC_ATTRIBUTES (RC_FMT1 + 0x002u)
+#define TPM_RC_HASH (RC_FMT1 + 0x003u)
+#define TPM_RC_VALUE (RC_FMT1 + 0x004u)
+#define TPM_RC_HIERARCHY (RC_FMT1 + 0x005u)
+#define TPM_RC_KEY_SIZE (RC_FMT1 + 0x007u)
+#define TPM_RC_MGF (RC_FMT1 + 0x008u)
+#define TPM_RC_MODE (RC_FMT1 + 0x009u)
+#define TPM_RC_TYPE (RC_FMT1 + 0x00Au)
+#define TPM_RC_HANDLE (RC_FMT1 + 0x00Bu)
+#define TPM_RC_KDF (RC_FMT1 + 0x00Cu)
+#define TPM_RC_RANGE (RC_FMT1 + 0x00Du)
+#define TPM_RC_AUTH_FAIL (RC_FMT1 + 0x00Eu)
+#define TPM_RC_NONCE (RC_FMT1 + 0x00Fu)
+#define TPM_RC_SCHEME (RC_FMT1 + 0x012u)
+#define TPM_RC_SIZE (RC_FMT1 + 0x015u)
+#define TPM_RC_SYMMETRIC (RC_FMT1 + 0x016u)
+#define TPM_RC_TAG (RC_FMT1 + 0x017u)
+#define TPM_RC_SELECTOR (RC_FMT1 + 0x018u)
+#define TPM_RC_INSUFFICIENT (RC_FMT1 + 0x01Au)
+#define TPM_RC_RESERVED_BITS (RC_FMT1 + 0x021u)
+#define TPM_RC_CURVE (RC_FMT1 + 0x026u)
+
+#define RC_WARN 0x900u
+#define TPM_RC_MEMORY (RC_WARN + 0x004u)
+#define TPM_RC_LOCALITY (RC_WARN + 0x007u)
+#define TPM_RC_TESTING (RC_WARN + 0x00Au)
+/* "the nth authorization session handle references a session that is not loaded" */
+#define TPM_RC_REFERENCE_S0 (RC_WARN + 0x018u)
+
+#define TPM_RC_H 0x000u
+#define TPM_RC_P 0x040u
+#define TPM_RC_S 0x800u
+
+/* Format-1 code rc about parameter n (1..15). Format-0 codes pass through unchanged. */
+static inline uint32_t rc_param(uint32_t rc, unsigned int n)
+{
+	return (rc & RC_FMT1) != 0 ? rc | TPM_RC_P | ((uint32_t)(n & 0xFu) << 8) : rc;
+}
+
+/* Format-1 code rc about handle n (1..7). */
+static inline uint32_t rc_handle(uint32_t rc, unsigned int n)
+{
+	return (rc & RC_FMT1) != 0 ? rc | TPM_RC_H | ((uint32_t)(n & 0x7u) << 8) : rc;
+}
+
+/* Format-1 code rc about session n (1..7). */
+static inline uint32_t rc_session(uint32_t rc, unsigned int n)
+{
+	return (rc & RC_FMT1) != 0 ? rc | TPM_RC_S | ((uint32_t)(n & 0x7u) << 8) : rc;
+}

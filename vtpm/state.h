@@ -1,0 +1,69 @@
+/*
+ * struct vtpm: one TPM's whole state (vtpm.h). Private to the vtpm/ sources.
+ *
+ * Split as TPM 2.0 Part 1 splits it: "persistent" fields survive vtpm_power_on (_TPM_Init)
+ * like NV would (seeds, clock, reset counters, the state saved by Shutdown(STATE)), the
+ * "volatile" fields are re-initialised by vtpm_power_on and TPM2_Startup. The response
+ * staging buffer is scratch: big temporaries live here, not on the (<= 4 KiB) stack.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/drbg.h"
+#include "vtpm/types.h"
+#include "vtpm/vtpm.h"
+
+#define VTPM_SEED_SIZE 64u
+#define VTPM_PROOF_SIZE 32u /* the context-integrity hash (SHA-256) size */
+/* Hierarchy index of seeds[] and proofs[]. */
+#define VTPM_HIER_PLATFORM 0u
+#define VTPM_HIER_OWNER 1u
+#define VTPM_HIER_ENDORSEMENT 2u
+#define VTPM_HIER_NULL 3u
+#define VTPM_NUM_HIERARCHIES 4u
+
+/* Orderly shutdown recorded by TPM2_Shutdown (persistent). */
+#define VTPM_SHUTDOWN_NONE 0u
+#define VTPM_SHUTDOWN_CLEAR 1u
+#define VTPM_SHUTDOWN_STATE 2u
+
+/* One PCR bank slot holds the largest digest; bank b uses the first digest-size bytes. */
+typedef uint8_t vtpm_pcr_values[VTPM_NUM_HASHES][VTPM_NUM_PCRS][VTPM_MAX_DIGEST];
+
+struct vtpm {
+	struct vtpm_platform plat;
+	bool initialised;
+	bool table_ok; /* the command table passed its consistency check */
+
+	/* persistent */
+	bool manufactured;
+	uint8_t seeds[VTPM_NUM_HIERARCHIES][VTPM_SEED_SIZE];
+	/* Hierarchy proofs (Part 1 "Hierarchies"): HMAC keys for tickets. The null ones are
+	 * replaced at every TPM Reset. */
+	uint8_t proofs[VTPM_NUM_HIERARCHIES][VTPM_PROOF_SIZE];
+	uint8_t pcr_allocated; /* bit b: bank b allocated */
+	uint64_t clock_base;   /* TPMS_CLOCK_INFO.clock at the last _TPM_Init */
+	uint64_t clock_last;   /* last clock value observed (persisted across power cycles) */
+	uint32_t reset_count;
+	uint32_t restart_count;
+	uint8_t shutdown;      /* VTPM_SHUTDOWN_*: what the last TPM2_Shutdown saved */
+	vtpm_pcr_values saved_pcr; /* valid when shutdown == VTPM_SHUTDOWN_STATE */
+	uint32_t saved_pcr_counter;
+
+	/* volatile */
+	bool failure;	  /* failure mode (Part 1, "Failure Mode"): only GetTestResult/GetCapability */
+	bool started;	  /* TPM2_Startup succeeded since the last _TPM_Init */
+	bool orderly;	  /* the last Startup followed a Shutdown (TPMA_STARTUP_CLEAR.orderly) */
+	bool drbg_ok;
+	struct hmac_drbg drbg;
+	vtpm_pcr_values pcr;
+	uint32_t pcr_counter; /* pcrUpdateCounter */
+
+	/* scratch: the command is copied in before it is parsed (every byte of a guest page is
+	 * read exactly once, whatever the guest does to it meanwhile) and the response is built
+	 * here before it is copied out (so cmd and rsp may be the same page). */
+	uint8_t cmd[VTPM_MAX_COMMAND_SIZE];
+	uint8_t rsp[VTPM_MAX_RESPONSE_SIZE];
+};

@@ -1,0 +1,134 @@
+/*
+ * TPM 2.0 constants the engine uses (TPM 2.0 Part 2: TPM_ST §6.9, TPM_CC §6.5, TPM_ALG_ID
+ * §6.3 and the TCG Algorithm Registry, TPM_ECC_CURVE §6.4, TPM_SU §6.11, TPM_CAP §6.12,
+ * TPM_PT §6.13, TPM_HT/TPM_RH/TPM_RS §7). Values are facts of the wire format.
+ */
+#pragma once
+
+/* TPM_ST */
+#define TPM_ST_RSP_COMMAND 0x00C4u
+#define TPM_ST_NULL 0x8000u
+#define TPM_ST_NO_SESSIONS 0x8001u
+#define TPM_ST_SESSIONS 0x8002u
+#define TPM_ST_HASHCHECK 0x8024u
+
+/* TPM_SU */
+#define TPM_SU_CLEAR 0x0000u
+#define TPM_SU_STATE 0x0001u
+
+/* TPMI_YES_NO */
+#define TPM_NO 0u
+#define TPM_YES 1u
+
+/* TPM_CC (the ones in the command table) */
+#define TPM_CC_PCR_EVENT 0x013Cu
+#define TPM_CC_PCR_RESET 0x013Du
+#define TPM_CC_INCREMENTAL_SELF_TEST 0x0142u
+#define TPM_CC_SELF_TEST 0x0143u
+#define TPM_CC_STARTUP 0x0144u
+#define TPM_CC_SHUTDOWN 0x0145u
+#define TPM_CC_STIR_RANDOM 0x0146u
+#define TPM_CC_GET_CAPABILITY 0x017Au
+#define TPM_CC_GET_RANDOM 0x017Bu
+#define TPM_CC_GET_TEST_RESULT 0x017Cu
+#define TPM_CC_HASH 0x017Du
+#define TPM_CC_PCR_READ 0x017Eu
+#define TPM_CC_READ_CLOCK 0x0181u
+#define TPM_CC_PCR_EXTEND 0x0182u
+#define TPM_CC_TEST_PARMS 0x018Au
+
+/* TPMA_CC fields (Part 2 §8.9) */
+#define TPMA_CC_COMMAND_INDEX 0x0000FFFFu
+#define TPMA_CC_NV (1u << 22)
+#define TPMA_CC_EXTENSIVE (1u << 23)
+#define TPMA_CC_FLUSHED (1u << 24)
+#define TPMA_CC_CHANDLES_SHIFT 25
+#define TPMA_CC_RHANDLE (1u << 28)
+#define TPMA_CC_V (1u << 29)
+
+/* TPM_ALG_ID */
+#define TPM_ALG_ERROR 0x0000u
+#define TPM_ALG_RSA 0x0001u
+#define TPM_ALG_SHA1 0x0004u
+#define TPM_ALG_HMAC 0x0005u
+#define TPM_ALG_AES 0x0006u
+#define TPM_ALG_MGF1 0x0007u
+#define TPM_ALG_KEYEDHASH 0x0008u
+#define TPM_ALG_XOR 0x000Au
+#define TPM_ALG_SHA256 0x000Bu
+#define TPM_ALG_SHA384 0x000Cu
+#define TPM_ALG_SHA512 0x000Du
+#define TPM_ALG_NULL 0x0010u
+#define TPM_ALG_RSASSA 0x0014u
+#define TPM_ALG_RSAES 0x0015u
+#define TPM_ALG_RSAPSS 0x0016u
+#define TPM_ALG_OAEP 0x0017u
+#define TPM_ALG_ECDSA 0x0018u
+#define TPM_ALG_ECDH 0x0019u
+#define TPM_ALG_KDF1_SP800_56A 0x0020u
+#define TPM_ALG_KDF1_SP800_108 0x0022u
+#define TPM_ALG_ECC 0x0023u
+#define TPM_ALG_SYMCIPHER 0x0025u
+#define TPM_ALG_CTR 0x0040u
+#define TPM_ALG_OFB 0x0041u
+#define TPM_ALG_CBC 0x0042u
+#define TPM_ALG_CFB 0x0043u
+#define TPM_ALG_ECB 0x0044u
+
+/* TPMA_ALGORITHM (Part 2 §8.2) */
+#define TPMA_ALG_ASYMMETRIC (1u << 0)
+#define TPMA_ALG_SYMMETRIC (1u << 1)
+#define TPMA_ALG_HASH (1u << 2)
+#define TPMA_ALG_OBJECT (1u << 3)
+#define TPMA_ALG_SIGNING (1u << 8)
+#define TPMA_ALG_ENCRYPTING (1u << 9)
+#define TPMA_ALG_METHOD (1u << 10)
+
+/* TPM_ECC_CURVE */
+#define TPM_ECC_NIST_P256 0x0003u
+#define TPM_ECC_NIST_P384 0x0004u
+
+/* TPM_CAP */
+#define TPM_CAP_ALGS 0x00000000u
+#define TPM_CAP_HANDLES 0x00000001u
+#define TPM_CAP_COMMANDS 0x00000002u
+#define TPM_CAP_PP_COMMANDS 0x00000003u
+#define TPM_CAP_AUDIT_COMMANDS 0x00000004u
+#define TPM_CAP_PCRS 0x00000005u
+#define TPM_CAP_TPM_PROPERTIES 0x00000006u
+#define TPM_CAP_PCR_PROPERTIES 0x00000007u
+#define TPM_CAP_ECC_CURVES 0x00000008u
+
+/* TPM_PT groups */
+#define PT_FIXED 0x100u
+#define PT_VAR 0x200u
+
+/* TPM_HT (the handle's most significant octet) */
+#define TPM_HT_PCR 0x00u
+#define TPM_HT_NV_INDEX 0x01u
+#define TPM_HT_HMAC_SESSION 0x02u
+#define TPM_HT_POLICY_SESSION 0x03u
+#define TPM_HT_PERMANENT 0x40u
+#define TPM_HT_TRANSIENT 0x80u
+#define TPM_HT_PERSISTENT 0x81u
+
+/* TPM_RH / TPM_RS */
+#define TPM_RH_OWNER 0x40000001u
+#define TPM_RH_NULL 0x40000007u
+#define TPM_RS_PW 0x40000009u
+#define TPM_RH_LOCKOUT 0x4000000Au
+#define TPM_RH_ENDORSEMENT 0x4000000Bu
+#define TPM_RH_PLATFORM 0x4000000Cu
+#define TPM_RH_PLATFORM_NV 0x4000000Du
+
+/* TPMA_SESSION (Part 2 §8.4) */
+#define TPMA_SESSION_CONTINUE 0x01u
+#define TPMA_SESSION_AUDIT_EXCLUSIVE 0x02u
+#define TPMA_SESSION_AUDIT_RESET 0x04u
+#define TPMA_SESSION_RESERVED 0x18u
+#define TPMA_SESSION_DECRYPT 0x20u
+#define TPMA_SESSION_ENCRYPT 0x40u
+#define TPMA_SESSION_AUDIT 0x80u
+
+/* TPM_GENERATED_VALUE ("\xffTCG"): data starting with it never gets a real hash ticket. */
+#define TPM_GENERATED_VALUE 0xFF544347u
