@@ -128,7 +128,7 @@ size_t ecc_curve_bytes(const struct ecc_curve *c)
 #if defined(__x86_64__)
 ECC_INLINE uint64_t addc(uint64_t a, uint64_t b, uint64_t *carry)
 {
-	unsigned long long s;
+	unsigned long long s = 0; /* the builtin writes it; gcc -fanalyzer cannot see that */
 
 	*carry = __builtin_ia32_addcarryx_u64((unsigned char)*carry, a, b, &s);
 	return s;
@@ -136,7 +136,7 @@ ECC_INLINE uint64_t addc(uint64_t a, uint64_t b, uint64_t *carry)
 
 ECC_INLINE uint64_t subb(uint64_t a, uint64_t b, uint64_t *borrow)
 {
-	unsigned long long d;
+	unsigned long long d = 0; /* likewise */
 
 	*borrow = __builtin_ia32_sbb_u64((unsigned char)*borrow, a, b, &d);
 	return d;

@@ -44,6 +44,7 @@ run_tier "crypto: vectors and OpenSSL differential (ASan/UBSan)" "$O/host/crypto
 run_tier "crypto: constant-time check (valgrind)" \
 	valgrind -q --error-exitcode=1 --track-origins=yes "$O/host/crypto_ct"
 run_tier "vTPM engine (ASan/UBSan)" "$O/host/vtpm_tests"
+run_tier "vTPM end to end: tpm2-tools, tpm2-pytss, swtpm differential" "$here/e2e/run.sh" "$O"
 run_tier "igvmdump command line" "$here/igvm_cli_test.sh" "$O/bastion.igvm" "$O/hosttest/tools"
 run_tier "in-kernel tests (QEMU, TCG)" "$here/ktest_qemu.sh" "$O"
 run_tier "boot and fault reports (QEMU, TCG)" "$here/boot_test.sh" "$O"

@@ -85,6 +85,8 @@ enum {
 	PV_CONST,
 	PV_COMMANDS,
 	PV_STARTUP_CLEAR,
+	PV_SESSIONS,	   /* loaded (= active: no ContextSave yet) sessions */
+	PV_SESSIONS_AVAIL, /* value minus the loaded sessions */
 };
 
 struct cap_prop {
@@ -143,10 +145,10 @@ static const struct cap_prop props[] = {
 	{ PT_VAR + 0, 0x400, PV_CONST },	   /* PERMANENT: tpmGeneratedEPS */
 	{ PT_VAR + 1, 0, PV_STARTUP_CLEAR },	   /* STARTUP_CLEAR */
 	{ PT_VAR + 2, 0, PV_CONST },		   /* HR_NV_INDEX */
-	{ PT_VAR + 3, 0, PV_CONST },		   /* HR_LOADED */
-	{ PT_VAR + 4, 3, PV_CONST },		   /* HR_LOADED_AVAIL */
-	{ PT_VAR + 5, 0, PV_CONST },		   /* HR_ACTIVE */
-	{ PT_VAR + 6, 64, PV_CONST },		   /* HR_ACTIVE_AVAIL */
+	{ PT_VAR + 3, 0, PV_SESSIONS },		   /* HR_LOADED */
+	{ PT_VAR + 4, VTPM_SESSION_SLOTS, PV_SESSIONS_AVAIL }, /* HR_LOADED_AVAIL */
+	{ PT_VAR + 5, 0, PV_SESSIONS },		   /* HR_ACTIVE */
+	{ PT_VAR + 6, 64, PV_SESSIONS_AVAIL },	   /* HR_ACTIVE_AVAIL */
 	{ PT_VAR + 7, 3, PV_CONST },		   /* HR_TRANSIENT_AVAIL */
 	{ PT_VAR + 8, 0, PV_CONST },		   /* HR_PERSISTENT */
 	{ PT_VAR + 9, 7, PV_CONST },		   /* HR_PERSISTENT_AVAIL */
@@ -220,7 +222,6 @@ static uint32_t cap_handles(struct vtpm *t, struct cap_query *q)
 	size_t at;
 	uint32_t n = 0;
 
-	(void)t;
 	if (ht != TPM_HT_PCR && ht != TPM_HT_NV_INDEX && ht != TPM_HT_HMAC_SESSION &&
 	    ht != TPM_HT_POLICY_SESSION && ht != TPM_HT_PERMANENT && ht != TPM_HT_TRANSIENT &&
 	    ht != TPM_HT_PERSISTENT) {
@@ -248,8 +249,32 @@ static uint32_t cap_handles(struct vtpm *t, struct cap_query *q)
 			mw_u32(q->out, permanent_handles[i]);
 			n++;
 		}
+	} else if (ht == TPM_HT_HMAC_SESSION) {
+		/* TPM_HT_LOADED_SESSION (= TPM_HT_HMAC_SESSION, Part 2 §7.2): every loaded
+		 * session, HMAC and policy, in handle order (HMAC handles sort first). */
+		for (unsigned int k = 0; k < 2 * VTPM_SESSION_SLOTS; k++) {
+			unsigned int i = k % VTPM_SESSION_SLOTS;
+			uint32_t want = k < VTPM_SESSION_SLOTS ? TPM_HT_HMAC_SESSION
+								: TPM_HT_POLICY_SESSION;
+			uint32_t h;
+
+			if (!t->sessions[i].used) {
+				continue;
+			}
+			h = vtpm_session_handle(t, i);
+			if (h >> 24 != want || h < q->property) {
+				continue;
+			}
+			if (n == q->count || n == MAX_CAP_HANDLES) {
+				q->more = true;
+				break;
+			}
+			mw_u32(q->out, h);
+			n++;
+		}
 	}
-	/* NV indices, sessions, transient and persistent objects: none exist yet. */
+	/* TPM_HT_SAVED_SESSION (= TPM_HT_POLICY_SESSION): no ContextSave yet, so no saved
+	 * sessions. NV indices, transient and persistent objects: none exist yet. */
 	mw_patch_u32(q->out, at, n);
 	return TPM_RC_SUCCESS;
 }
@@ -308,6 +333,12 @@ static uint32_t prop_value(const struct vtpm *t, const struct cap_prop *p)
 	if (p->kind == PV_STARTUP_CLEAR) {
 		/* phEnable, shEnable, ehEnable, phEnableNV; orderly (bit 31). */
 		return 0xFu | (t->orderly ? 0x80000000u : 0u);
+	}
+	if (p->kind == PV_SESSIONS) {
+		return vtpm_session_count(t);
+	}
+	if (p->kind == PV_SESSIONS_AVAIL) {
+		return p->value - vtpm_session_count(t);
 	}
 	return p->value;
 }

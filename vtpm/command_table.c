@@ -6,8 +6,9 @@
  *
  * nv (TPMA_CC.nv, "the command may write to NV"): Startup and Shutdown (saved state, clock,
  * reset counters), StirRandom (entropy state) and the PCR-changing commands (PCR state is
- * saved by Shutdown(STATE)). Kept sorted by command code: vtpm_command_find bisects and
- * TPM_CAP_COMMANDS pages in order.
+ * saved by Shutdown(STATE)). decrypt/encrypt: the first command/response parameter is a
+ * TPM2B (Part 1 §21; Part 3 marks these commands). Kept sorted by command code:
+ * vtpm_command_find bisects and TPM_CAP_COMMANDS pages in order.
  */
 #include "vtpm/commands.h"
 
@@ -15,26 +16,36 @@
 #include "vtpm/tpm2.h"
 
 #define NOH { VTPM_H_NONE, VTPM_H_NONE, VTPM_H_NONE }
+#define POL { VTPM_H_POLICY, VTPM_H_NONE, VTPM_H_NONE }
 
 const struct vtpm_command_desc vtpm_commands[] = {
-	{ TPM_CC_PCR_EVENT, 1, 0x1, VTPM_CMD_NV, { VTPM_H_PCR_NULL, VTPM_H_NONE, VTPM_H_NONE },
-	  vtpm_cmd_pcr_event },
+	{ TPM_CC_PCR_EVENT, 1, 0x1, VTPM_CMD_NV | VTPM_CMD_DECRYPT,
+	  { VTPM_H_PCR_NULL, VTPM_H_NONE, VTPM_H_NONE }, vtpm_cmd_pcr_event },
 	{ TPM_CC_PCR_RESET, 1, 0x1, VTPM_CMD_NV, { VTPM_H_PCR, VTPM_H_NONE, VTPM_H_NONE },
 	  vtpm_cmd_pcr_reset },
 	{ TPM_CC_INCREMENTAL_SELF_TEST, 0, 0, 0, NOH, vtpm_cmd_incremental_self_test },
 	{ TPM_CC_SELF_TEST, 0, 0, 0, NOH, vtpm_cmd_self_test },
 	{ TPM_CC_STARTUP, 0, 0, VTPM_CMD_NV, NOH, vtpm_cmd_startup },
 	{ TPM_CC_SHUTDOWN, 0, 0, VTPM_CMD_NV, NOH, vtpm_cmd_shutdown },
-	{ TPM_CC_STIR_RANDOM, 0, 0, VTPM_CMD_NV, NOH, vtpm_cmd_stir_random },
+	{ TPM_CC_STIR_RANDOM, 0, 0, VTPM_CMD_NV | VTPM_CMD_DECRYPT, NOH, vtpm_cmd_stir_random },
+	{ TPM_CC_FLUSH_CONTEXT, 0, 0, 0, NOH, vtpm_cmd_flush_context },
+	{ TPM_CC_POLICY_AUTH_VALUE, 1, 0, 0, POL, vtpm_cmd_policy_auth_value },
+	{ TPM_CC_POLICY_COMMAND_CODE, 1, 0, 0, POL, vtpm_cmd_policy_command_code },
+	{ TPM_CC_START_AUTH_SESSION, 2, 0, VTPM_CMD_RHANDLE | VTPM_CMD_DECRYPT | VTPM_CMD_ENCRYPT,
+	  { VTPM_H_OBJECT_NULL, VTPM_H_ENTITY_NULL, VTPM_H_NONE }, vtpm_cmd_start_auth_session },
 	{ TPM_CC_GET_CAPABILITY, 0, 0, 0, NOH, vtpm_cmd_get_capability },
-	{ TPM_CC_GET_RANDOM, 0, 0, 0, NOH, vtpm_cmd_get_random },
-	{ TPM_CC_GET_TEST_RESULT, 0, 0, 0, NOH, vtpm_cmd_get_test_result },
-	{ TPM_CC_HASH, 0, 0, 0, NOH, vtpm_cmd_hash },
+	{ TPM_CC_GET_RANDOM, 0, 0, VTPM_CMD_ENCRYPT, NOH, vtpm_cmd_get_random },
+	{ TPM_CC_GET_TEST_RESULT, 0, 0, VTPM_CMD_ENCRYPT, NOH, vtpm_cmd_get_test_result },
+	{ TPM_CC_HASH, 0, 0, VTPM_CMD_DECRYPT | VTPM_CMD_ENCRYPT, NOH, vtpm_cmd_hash },
 	{ TPM_CC_PCR_READ, 0, 0, 0, NOH, vtpm_cmd_pcr_read },
+	{ TPM_CC_POLICY_PCR, 1, 0, VTPM_CMD_DECRYPT, POL, vtpm_cmd_policy_pcr },
+	{ TPM_CC_POLICY_RESTART, 1, 0, 0, POL, vtpm_cmd_policy_restart },
 	{ TPM_CC_READ_CLOCK, 0, 0, 0, NOH, vtpm_cmd_read_clock },
 	{ TPM_CC_PCR_EXTEND, 1, 0x1, VTPM_CMD_NV, { VTPM_H_PCR_NULL, VTPM_H_NONE, VTPM_H_NONE },
 	  vtpm_cmd_pcr_extend },
+	{ TPM_CC_POLICY_GET_DIGEST, 1, 0, VTPM_CMD_ENCRYPT, POL, vtpm_cmd_policy_get_digest },
 	{ TPM_CC_TEST_PARMS, 0, 0, 0, NOH, vtpm_cmd_test_parms },
+	{ TPM_CC_POLICY_PASSWORD, 1, 0, 0, POL, vtpm_cmd_policy_password },
 };
 
 const unsigned int vtpm_command_count = sizeof(vtpm_commands) / sizeof(vtpm_commands[0]);

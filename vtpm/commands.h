@@ -27,6 +27,9 @@ enum vtpm_handle_kind {
 	VTPM_H_NONE,
 	VTPM_H_PCR,	 /* TPMI_DH_PCR: PCR 0..23 */
 	VTPM_H_PCR_NULL, /* TPMI_DH_PCR+: also TPM_RH_NULL */
+	VTPM_H_OBJECT_NULL, /* TPMI_DH_OBJECT+: transient, persistent, TPM_RH_NULL */
+	VTPM_H_ENTITY_NULL, /* TPMI_DH_ENTITY+: hierarchies, PCRs, objects, NV, TPM_RH_NULL */
+	VTPM_H_POLICY,	    /* TPMI_SH_POLICY: a loaded policy (or trial) session */
 };
 
 /* Command flags (-> TPMA_CC bits). */
@@ -34,6 +37,10 @@ enum vtpm_handle_kind {
 #define VTPM_CMD_EXTENSIVE 0x02u
 #define VTPM_CMD_FLUSHED 0x04u
 #define VTPM_CMD_RHANDLE 0x08u
+/* Parameter encryption (Part 1 §21): the first command parameter is a TPM2B (a session may
+ * set decrypt), the first response parameter is a TPM2B (a session may set encrypt). */
+#define VTPM_CMD_DECRYPT 0x10u
+#define VTPM_CMD_ENCRYPT 0x20u
 
 struct vtpm_cmd {
 	uint32_t cc;
@@ -85,3 +92,11 @@ uint32_t vtpm_cmd_pcr_event(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_pcr_reset(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_hash(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_test_parms(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_start_auth_session(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_flush_context(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_policy_restart(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_policy_get_digest(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_policy_pcr(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_policy_command_code(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_policy_auth_value(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_policy_password(struct vtpm *t, struct vtpm_cmd *c);

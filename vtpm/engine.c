@@ -5,16 +5,22 @@
  * builds the response (parameterSize and the response authorization area for
  * TPM_ST_SESSIONS).
  *
- * Sessions: only the password session TPM_RS_PW is implemented (Part 1, "Password
- * Authorizations"). HMAC and policy session handles refer to sessions that cannot be loaded
- * yet: TPM_RC_REFERENCE_S0 + index; anything else in a session handle is TPM_RC_VALUE with
- * the session number (TPMI_SH_AUTH_SESSION).
+ * Sessions: the password session TPM_RS_PW (Part 1, "Password Authorizations") and the HMAC
+ * and policy sessions of session.h (Part 1 §19.6 "HMAC Authorizations", §19.7 "Policy
+ * Authorizations"): the command HMAC is checked over cpHash = H(commandCode || names ||
+ * parameters) before the handler runs, and every HMAC/policy session gets a fresh nonceTPM
+ * and a response HMAC over rpHash = H(responseCode || commandCode || parameters). A handle
+ * in the session range that is not loaded is TPM_RC_REFERENCE_S0 + index; anything else in
+ * a session handle is TPM_RC_VALUE with the session number (TPMI_SH_AUTH_SESSION).
  */
+#include "crypto/ct.h"
+#include "crypto/hash.h"
 #include "kernel/string.h"
 #include "vtpm/commands.h"
 #include "vtpm/pcr.h"
 #include "vtpm/random.h"
 #include "vtpm/rc.h"
+#include "vtpm/session.h"
 #include "vtpm/state.h"
 #include "vtpm/tpm2.h"
 #include "vtpm/vtpm.h"
@@ -29,8 +35,11 @@
 struct session {
 	uint32_t handle;
 	uint8_t attributes;
+	uint16_t nonce_size;
 	uint16_t hmac_size;
+	const uint8_t *nonce;
 	const uint8_t *hmac;
+	struct vtpm_session *sess; /* HMAC/policy sessions: the loaded session */
 };
 
 size_t vtpm_size(void)
@@ -64,6 +73,7 @@ void vtpm_power_on(struct vtpm *t)
 	t->failure = false;
 	t->pcr_counter = 0;
 	bastion_memset(t->pcr, 0, sizeof(t->pcr));
+	vtpm_session_flush_all(t);
 	if (vtpm_rng_instantiate(t) != 0) {
 		t->failure = true;
 	}
@@ -115,14 +125,12 @@ static uint32_t parse_sessions(struct mr *in, struct session *s, unsigned int *c
 	area = mr_bytes(in, auth_size);
 	mr_init(&a, area, auth_size);
 	while (mr_remaining(&a) != 0) {
-		const uint8_t *nonce;
-		uint16_t nonce_size;
-
 		if (n == VTPM_MAX_SESSIONS) {
 			return TPM_RC_AUTHSIZE;
 		}
+		s[n].sess = NULL;
 		s[n].handle = mr_u32(&a);
-		nonce_size = mr_tpm2b(&a, MAX_NONCE_SIZE, &nonce);
+		s[n].nonce_size = mr_tpm2b(&a, MAX_NONCE_SIZE, &s[n].nonce);
 		s[n].attributes = mr_u8(&a);
 		s[n].hmac_size = mr_tpm2b(&a, MAX_AUTH_SIZE, &s[n].hmac);
 		if (a.rc == TPM_RC_SIZE) {
@@ -132,7 +140,7 @@ static uint32_t parse_sessions(struct mr *in, struct session *s, unsigned int *c
 			return TPM_RC_AUTHSIZE;
 		}
 		/* Part 1, "Password Authorizations": nonceCaller is the Empty Buffer. */
-		if (s[n].handle == TPM_RS_PW && nonce_size != 0) {
+		if (s[n].handle == TPM_RS_PW && s[n].nonce_size != 0) {
 			return rc_session(TPM_RC_SIZE, n + 1);
 		}
 		n++;
@@ -141,15 +149,29 @@ static uint32_t parse_sessions(struct mr *in, struct session *s, unsigned int *c
 	return TPM_RC_SUCCESS;
 }
 
-/* Checks the sessions against the command's authorization needs (Part 1, "Authorizations"). */
-static uint32_t check_sessions(const struct vtpm_command_desc *d, const struct session *s,
-			       unsigned int count)
+static unsigned int auth_needed(const struct vtpm_command_desc *d)
 {
 	unsigned int needed = 0;
 
 	for (unsigned int h = 0; h < d->n_handles; h++) {
 		needed += (d->auth_mask >> h) & 1u;
 	}
+	return needed;
+}
+
+/* Checks the sessions against the command's authorization needs (Part 1, "Authorizations";
+ * Part 1 §19.6 for HMAC and policy sessions). Session i < needed authorizes the i-th handle
+ * that needs authorization; a later session must be an HMAC or policy session used for
+ * parameter encryption (audit is not implemented). *dec / *enc receive the index of the
+ * decrypt / encrypt session or VTPM_MAX_SESSIONS. */
+static uint32_t check_sessions(struct vtpm *t, const struct vtpm_command_desc *d,
+			       struct session *s, unsigned int count, unsigned int *dec,
+			       unsigned int *enc)
+{
+	unsigned int needed = auth_needed(d);
+
+	*dec = VTPM_MAX_SESSIONS;
+	*enc = VTPM_MAX_SESSIONS;
 	for (unsigned int i = 0; i < count; i++) {
 		uint32_t ht = s[i].handle >> 24;
 
@@ -166,7 +188,58 @@ static uint32_t check_sessions(const struct vtpm_command_desc *d, const struct s
 				return rc_session(TPM_RC_HANDLE, i + 1);
 			}
 		} else if (ht == TPM_HT_HMAC_SESSION || ht == TPM_HT_POLICY_SESSION) {
-			return TPM_RC_REFERENCE_S0 + i;
+			s[i].sess = vtpm_session_find(t, s[i].handle);
+			if (s[i].sess == NULL) {
+				return TPM_RC_REFERENCE_S0 + i;
+			}
+			/* A session may appear only once in a command. */
+			for (unsigned int j = 0; j < i; j++) {
+				if (s[j].handle == s[i].handle) {
+					return rc_session(TPM_RC_HANDLE, i + 1);
+				}
+			}
+			if (s[i].attributes & TPMA_SESSION_RESERVED) {
+				return rc_session(TPM_RC_RESERVED_BITS, i + 1);
+			}
+			/* Command audit is not implemented: audit, auditExclusive and auditReset
+			 * are refused as attributes this TPM does not allow. */
+			if (s[i].attributes & (TPMA_SESSION_AUDIT | TPMA_SESSION_AUDIT_EXCLUSIVE |
+					       TPMA_SESSION_AUDIT_RESET)) {
+				return rc_session(TPM_RC_ATTRIBUTES, i + 1);
+			}
+			/* Parameter encryption (Part 1 §21): only where the command's first
+			 * parameter (decrypt) or the response's (encrypt) is a TPM2B, by one
+			 * session each, and only by a session with a symmetric algorithm. */
+			if (s[i].attributes & TPMA_SESSION_DECRYPT) {
+				if (!(d->flags & VTPM_CMD_DECRYPT) || *dec != VTPM_MAX_SESSIONS) {
+					return rc_session(TPM_RC_ATTRIBUTES, i + 1);
+				}
+				*dec = i;
+			}
+			if (s[i].attributes & TPMA_SESSION_ENCRYPT) {
+				if (!(d->flags & VTPM_CMD_ENCRYPT) || *enc != VTPM_MAX_SESSIONS) {
+					return rc_session(TPM_RC_ATTRIBUTES, i + 1);
+				}
+				*enc = i;
+			}
+			if ((s[i].attributes & (TPMA_SESSION_DECRYPT | TPMA_SESSION_ENCRYPT)) &&
+			    s[i].sess->symmetric == TPM_ALG_NULL) {
+				return rc_session(TPM_RC_SYMMETRIC, i + 1);
+			}
+			/* nonceCaller: 16 octets up to the session's digest size. */
+			if (s[i].nonce_size < VTPM_MIN_NONCE ||
+			    s[i].nonce_size > s[i].sess->digest_size) {
+				return rc_session(TPM_RC_SIZE, i + 1);
+			}
+			/* A session that authorizes nothing must be there for encryption. */
+			if (i >= needed && !(s[i].attributes & (TPMA_SESSION_DECRYPT |
+								TPMA_SESSION_ENCRYPT))) {
+				return rc_session(TPM_RC_ATTRIBUTES, i + 1);
+			}
+			/* A trial policy session only computes a digest; it never authorizes. */
+			if (i < needed && s[i].sess->type == TPM_SE_TRIAL) {
+				return rc_session(TPM_RC_ATTRIBUTES, i + 1);
+			}
 		} else {
 			return rc_session(TPM_RC_VALUE, i + 1);
 		}
@@ -177,43 +250,278 @@ static uint32_t check_sessions(const struct vtpm_command_desc *d, const struct s
 	return TPM_RC_SUCCESS;
 }
 
-/* The password check: every entity this slice knows (PCRs, TPM_RH_NULL) has the empty
- * authValue. Trailing zero octets of a password are not significant (authValues are used
- * with trailing zeros removed, Part 1 "Password Authorizations"), so "" and "\0\0" both
- * match. Once entities have secret authValues this compare must become ct_memeq. */
-static uint32_t check_passwords(const struct vtpm_command_desc *d, const struct session *s)
+/* The authValue of an entity of this slice (PCRs, hierarchies, TPM_RH_NULL): empty. */
+static size_t entity_auth(uint32_t handle, const uint8_t **auth)
 {
-	unsigned int si = 0;
+	(void)handle;
+	*auth = NULL;
+	return 0;
+}
 
-	for (unsigned int h = 0; h < d->n_handles; h++) {
-		size_t len;
+/* The authPolicy of an entity of this slice: the Empty Buffer (no PCR_SetAuthPolicy or
+ * SetPrimaryPolicy yet). */
+static size_t entity_policy(uint32_t handle, const uint8_t **policy)
+{
+	(void)handle;
+	*policy = NULL;
+	return 0;
+}
 
-		if (!((d->auth_mask >> h) & 1u)) {
-			continue;
-		}
-		len = s[si].hmac_size;
-		while (len > 0 && s[si].hmac[len - 1] == 0) {
-			len--;
-		}
-		if (len != 0) {
-			return rc_session(TPM_RC_AUTH_FAIL, si + 1);
-		}
-		si++;
+/* A password (or PolicyPassword authValue) against the entity's authValue. Trailing zero
+ * octets are not significant (authValues are used with trailing zeros removed, Part 1
+ * "Password Authorizations"), so "" and "\0\0" both match the empty authValue. */
+static bool password_ok(const struct session *s, uint32_t handle)
+{
+	const uint8_t *auth;
+	size_t auth_len = entity_auth(handle, &auth);
+	size_t len = s->hmac_size;
+
+	while (len > 0 && s->hmac[len - 1] == 0) {
+		len--;
+	}
+	return len == auth_len && (len == 0 || ct_memeq(s->hmac, auth, len));
+}
+
+/* cpHash = H_authHash(commandCode || Name(handle 1) || ... || parameters) (Part 1 §18.7).
+ * The Name of a PCR or a permanent handle is the handle itself. */
+static void cp_hash(const struct vtpm_session *sess, uint32_t cc, const uint32_t *handles,
+		    unsigned int n_handles, const uint8_t *params, size_t params_len,
+		    uint8_t *out)
+{
+	struct hash_ctx h;
+	uint8_t b[4];
+
+	hash_init(&h, vtpm_hash_info(sess->hash)->id);
+	put_be32(b, cc);
+	hash_update(&h, b, 4);
+	for (unsigned int i = 0; i < n_handles; i++) {
+		put_be32(b, handles[i]);
+		hash_update(&h, b, 4);
+	}
+	hash_update(&h, params, params_len);
+	hash_final(&h, out);
+}
+
+/* Part 1 §19.7: the checks a policy session makes before its HMAC or password. */
+static uint32_t check_policy(struct vtpm *t, const struct session *s, unsigned int n,
+			     uint32_t cc, uint32_t handle)
+{
+	const struct vtpm_session *ps = s->sess;
+	const uint8_t *policy;
+	size_t policy_len = entity_policy(handle, &policy);
+
+	if (policy_len != ps->digest_size ||
+	    !ct_memeq(policy, ps->policy_digest, ps->digest_size)) {
+		return rc_session(TPM_RC_POLICY_FAIL, n);
+	}
+	if (ps->cc_set && ps->command_code != cc) {
+		return rc_session(TPM_RC_POLICY_CC, n);
+	}
+	if (ps->pcr_set && ps->pcr_counter != t->pcr_counter) {
+		return TPM_RC_PCR_CHANGED;
 	}
 	return TPM_RC_SUCCESS;
 }
 
-static bool handle_valid(enum vtpm_handle_kind kind, uint32_t h)
+/* The handle that session i authorizes, or TPM_RH_NULL for a session that authorizes
+ * nothing (its authValue is then empty). */
+static uint32_t authorized_handle(const struct vtpm_command_desc *d, const uint32_t *handles,
+				  unsigned int i)
 {
+	unsigned int k = 0;
+
+	for (unsigned int h = 0; h < d->n_handles; h++) {
+		if ((d->auth_mask >> h) & 1u) {
+			if (k++ == i) {
+				return handles[h];
+			}
+		}
+	}
+	return TPM_RH_NULL;
+}
+
+/* The authValue that goes into session i's HMAC and CFB keys: the entity's for an HMAC
+ * session, for a policy session only after PolicyAuthValue; none for a session that
+ * authorizes nothing. */
+static size_t session_auth(const struct session *s, unsigned int i, unsigned int needed,
+			   uint32_t handle, const uint8_t **auth)
+{
+	*auth = NULL;
+	if (i >= needed || (s->sess->type != TPM_SE_HMAC && !s->sess->auth_value_needed)) {
+		return 0;
+	}
+	return entity_auth(handle, auth);
+}
+
+/* Checks each session: passwords, policy assertions, command HMACs (Part 1 §19.6.5:
+ * HMAC(sessionKey || authValue, cpHash || nonceCaller || nonceTPM { || nonceTPMdecrypt }
+ * { || nonceTPMencrypt } || sessionAttributes), the decrypt/encrypt nonces only in the first
+ * session's HMAC and only when those sessions are not the first, the encrypt one only when
+ * it differs from the decrypt one). A wrong value is TPM_RC_AUTH_FAIL + session n (no
+ * dictionary-attack accounting yet). */
+static uint32_t check_auths(struct vtpm *t, const struct vtpm_command_desc *d,
+			    const uint32_t *handles, const struct session *s, unsigned int count,
+			    unsigned int dec, unsigned int enc, const uint8_t *params,
+			    size_t params_len)
+{
+	unsigned int needed = auth_needed(d);
+
+	for (unsigned int i = 0; i < count; i++) {
+		const struct vtpm_session *ss = s[i].sess;
+		uint32_t handle = authorized_handle(d, handles, i);
+		uint8_t extra[2 * VTPM_MAX_DIGEST];
+		size_t extra_len = 0;
+		uint8_t cp[VTPM_MAX_DIGEST];
+		uint8_t mac[VTPM_MAX_DIGEST];
+		const uint8_t *auth;
+		size_t auth_len;
+		bool ok;
+
+		if (ss == NULL) {
+			if (!password_ok(&s[i], handle)) {
+				return rc_session(TPM_RC_AUTH_FAIL, i + 1);
+			}
+			continue;
+		}
+		if (i < needed && ss->type != TPM_SE_HMAC) {
+			uint32_t rc = check_policy(t, &s[i], i + 1, d->cc, handle);
+
+			if (rc != TPM_RC_SUCCESS) {
+				return rc;
+			}
+			if (ss->password_needed) {
+				if (!password_ok(&s[i], handle)) {
+					return rc_session(TPM_RC_AUTH_FAIL, i + 1);
+				}
+				continue;
+			}
+		}
+		if (i == 0 && dec != VTPM_MAX_SESSIONS && dec != 0) {
+			const struct vtpm_session *ds = s[dec].sess;
+
+			bastion_memcpy(extra, ds->nonce_tpm, ds->digest_size);
+			extra_len = ds->digest_size;
+		}
+		if (i == 0 && enc != VTPM_MAX_SESSIONS && enc != 0 && enc != dec) {
+			const struct vtpm_session *es = s[enc].sess;
+
+			bastion_memcpy(extra + extra_len, es->nonce_tpm, es->digest_size);
+			extra_len += es->digest_size;
+		}
+		auth_len = session_auth(&s[i], i, needed, handle, &auth);
+		cp_hash(ss, d->cc, handles, d->n_handles, params, params_len, cp);
+		if (vtpm_session_hmac(ss, auth, auth_len, cp, s[i].nonce, s[i].nonce_size,
+				      ss->nonce_tpm, ss->digest_size, extra, extra_len,
+				      s[i].attributes, mac) != 0) {
+			return TPM_RC_FAILURE;
+		}
+		ok = s[i].hmac_size == ss->digest_size &&
+		     ct_memeq(s[i].hmac, mac, ss->digest_size);
+		mem_wipe(mac, sizeof(mac));
+		if (!ok) {
+			return rc_session(TPM_RC_AUTH_FAIL, i + 1);
+		}
+	}
+	return TPM_RC_SUCCESS;
+}
+
+/* The first parameter, a TPM2B at p[0..len): its data and size, or false if it does not fit
+ * (the handler then reports the malformed parameter on the plaintext). */
+static bool first_tpm2b(uint8_t *p, size_t len, uint8_t **data, size_t *size)
+{
+	if (len < 2 || (size_t)be16(p) > len - 2) {
+		return false;
+	}
+	*data = p + 2;
+	*size = be16(p);
+	return true;
+}
+
+/* The response session area (Part 1 §19.6.6) for HMAC/policy session i: the new nonceTPM,
+ * the attributes as sent and HMAC(sessionKey || authValue, rpHash || nonceTPM ||
+ * nonceCaller || sessionAttributes), rpHash = H(TPM_RC_SUCCESS || commandCode ||
+ * parameters). A policy session after PolicyPassword answers an empty hmac. */
+static void respond_session(struct mw *out, const struct session *s, unsigned int i,
+			    unsigned int needed, const uint8_t *nonce, uint32_t cc,
+			    uint32_t handle, const uint8_t *params, size_t params_len)
+{
+	struct vtpm_session *ss = s->sess;
+	uint8_t rp[VTPM_MAX_DIGEST];
+	uint8_t mac[VTPM_MAX_DIGEST];
+	const uint8_t *auth;
+	size_t auth_len = session_auth(s, i, needed, handle, &auth);
+	struct hash_ctx h;
+	uint8_t b[8];
+
+	bastion_memcpy(ss->nonce_tpm, nonce, ss->digest_size);
+	mw_tpm2b(out, ss->nonce_tpm, ss->digest_size);
+	mw_u8(out, s->attributes);
+	if (i < needed && ss->type != TPM_SE_HMAC && ss->password_needed) {
+		mw_u16(out, 0);
+		return;
+	}
+	hash_init(&h, vtpm_hash_info(ss->hash)->id);
+	put_be32(b, TPM_RC_SUCCESS);
+	put_be32(b + 4, cc);
+	hash_update(&h, b, sizeof(b));
+	hash_update(&h, params, params_len);
+	hash_final(&h, rp);
+	if (vtpm_session_hmac(ss, auth, auth_len, rp, ss->nonce_tpm, ss->digest_size, s->nonce,
+			      s->nonce_size, NULL, 0, s->attributes, mac) != 0) {
+		/* Cannot happen (the session's hash is implemented); an empty hmac then makes
+		 * the caller's check fail rather than the TPM. */
+		mw_u16(out, 0);
+		return;
+	}
+	mw_tpm2b(out, mac, ss->digest_size);
+	mem_wipe(mac, sizeof(mac));
+}
+
+/* Handle-area validation of handle n (0-based) by interface type (Part 2 §9, Part 3 §5.4):
+ * a value outside the type is TPM_RC_VALUE + handle; a transient object or session that is
+ * not loaded TPM_RC_REFERENCE_H0 + n; a persistent object or NV index that does not exist
+ * TPM_RC_HANDLE + handle (none exist yet). */
+static uint32_t handle_check(struct vtpm *t, enum vtpm_handle_kind kind, uint32_t h,
+			     unsigned int n)
+{
+	uint32_t ht = h >> 24;
+
 	switch (kind) {
 	case VTPM_H_PCR:
-		return h < VTPM_NUM_PCRS;
+		return h < VTPM_NUM_PCRS ? TPM_RC_SUCCESS : rc_handle(TPM_RC_VALUE, n + 1);
 	case VTPM_H_PCR_NULL:
-		return h < VTPM_NUM_PCRS || h == TPM_RH_NULL;
+		return h < VTPM_NUM_PCRS || h == TPM_RH_NULL ? TPM_RC_SUCCESS
+							     : rc_handle(TPM_RC_VALUE, n + 1);
+	case VTPM_H_OBJECT_NULL:
+	case VTPM_H_ENTITY_NULL:
+		if (h == TPM_RH_NULL) {
+			return TPM_RC_SUCCESS;
+		}
+		if (ht == TPM_HT_TRANSIENT) {
+			return TPM_RC_REFERENCE_H0 + n;
+		}
+		if (ht == TPM_HT_PERSISTENT) {
+			return rc_handle(TPM_RC_HANDLE, n + 1);
+		}
+		if (kind == VTPM_H_ENTITY_NULL) {
+			if (ht == TPM_HT_NV_INDEX) {
+				return rc_handle(TPM_RC_HANDLE, n + 1);
+			}
+			if (h < VTPM_NUM_PCRS || h == TPM_RH_OWNER || h == TPM_RH_ENDORSEMENT ||
+			    h == TPM_RH_PLATFORM || h == TPM_RH_LOCKOUT) {
+				return TPM_RC_SUCCESS;
+			}
+		}
+		return rc_handle(TPM_RC_VALUE, n + 1);
+	case VTPM_H_POLICY:
+		if (ht != TPM_HT_POLICY_SESSION) {
+			return rc_handle(TPM_RC_VALUE, n + 1);
+		}
+		return vtpm_session_find(t, h) != NULL ? TPM_RC_SUCCESS : TPM_RC_REFERENCE_H0 + n;
 	case VTPM_H_NONE:
 		break;
 	}
-	return false;
+	return rc_handle(TPM_RC_VALUE, n + 1);
 }
 
 static bool allowed_in_failure_mode(uint32_t cc)
@@ -227,7 +535,10 @@ static uint32_t run(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t
 		    uint16_t *rsp_tag, size_t *len)
 {
 	struct session sessions[VTPM_MAX_SESSIONS];
+	uint8_t nonces[VTPM_MAX_SESSIONS][VTPM_MAX_DIGEST];
 	unsigned int n_sessions = 0;
+	unsigned int dec = VTPM_MAX_SESSIONS;
+	unsigned int enc = VTPM_MAX_SESSIONS;
 	const struct vtpm_command_desc *d;
 	struct vtpm_cmd c;
 	struct mr in;
@@ -286,8 +597,9 @@ static uint32_t run(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t
 		if (in.rc != TPM_RC_SUCCESS) {
 			return rc_handle(TPM_RC_INSUFFICIENT, h + 1);
 		}
-		if (!handle_valid((enum vtpm_handle_kind)d->kind[h], c.handles[h])) {
-			return rc_handle(TPM_RC_VALUE, h + 1);
+		rc = handle_check(t, (enum vtpm_handle_kind)d->kind[h], c.handles[h], h);
+		if (rc != TPM_RC_SUCCESS) {
+			return rc;
 		}
 	}
 
@@ -295,10 +607,11 @@ static uint32_t run(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t
 	if (tag == TPM_ST_SESSIONS) {
 		rc = parse_sessions(&in, sessions, &n_sessions);
 		if (rc == TPM_RC_SUCCESS) {
-			rc = check_sessions(d, sessions, n_sessions);
+			rc = check_sessions(t, d, sessions, n_sessions, &dec, &enc);
 		}
 		if (rc == TPM_RC_SUCCESS) {
-			rc = check_passwords(d, sessions);
+			rc = check_auths(t, d, c.handles, sessions, n_sessions, dec, enc,
+					 in.p + in.off, mr_remaining(&in));
 		}
 		if (rc != TPM_RC_SUCCESS) {
 			return rc;
@@ -324,6 +637,32 @@ static uint32_t run(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t
 	c.in = &in;
 	c.out = &out;
 	c.rsp_handle = 0;
+	/* The next nonceTPM of each HMAC/policy session is drawn before the handler runs, so a
+	 * DRBG failure cannot follow a state change. */
+	for (unsigned int i = 0; i < n_sessions; i++) {
+		if (sessions[i].sess != NULL &&
+		    vtpm_rng_generate(t, nonces[i], sessions[i].sess->digest_size) != 0) {
+			return TPM_RC_FAILURE;
+		}
+	}
+	/* Decrypt the first parameter in place (t->cmd is the engine's copy; the HMACs above
+	 * covered the ciphertext). Part 1 §21: nonceNewer = nonceCaller, nonceOlder = nonceTPM. */
+	if (dec != VTPM_MAX_SESSIONS) {
+		const struct session *ds = &sessions[dec];
+		uint32_t handle = authorized_handle(d, c.handles, dec);
+		const uint8_t *auth;
+		size_t auth_len = session_auth(ds, dec, auth_needed(d), handle, &auth);
+		uint8_t *data;
+		size_t data_len;
+
+		if (first_tpm2b(t->cmd + (cmd_len - mr_remaining(&in)), mr_remaining(&in), &data,
+				&data_len) &&
+		    vtpm_session_crypt(ds->sess, auth, auth_len, ds->nonce, ds->nonce_size,
+				       ds->sess->nonce_tpm, ds->sess->digest_size, true, data,
+				       data_len) != 0) {
+			return TPM_RC_FAILURE;
+		}
+	}
 	rc = d->fn(t, &c);
 	if (rc != TPM_RC_SUCCESS) {
 		return rc;
@@ -337,14 +676,50 @@ static uint32_t run(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t
 		mw_patch_u32(&out, rhandle_at, c.rsp_handle);
 	}
 	if (tag == TPM_ST_SESSIONS) {
-		mw_patch_u32(&out, psize_at, (uint32_t)(out.off - params_at));
-		/* Password session response (Part 1, "Password Authorizations"): empty nonceTPM, continueSession as
-		 * the caller set it, empty hmac. */
-		for (unsigned int i = 0; i < n_sessions; i++) {
-			mw_u16(&out, 0);
-			mw_u8(&out, (uint8_t)(sessions[i].attributes & TPMA_SESSION_CONTINUE));
-			mw_u16(&out, 0);
+		size_t params_len = out.off - params_at;
+		unsigned int needed = auth_needed(d);
+
+		mw_patch_u32(&out, psize_at, (uint32_t)params_len);
+		/* Encrypt the first response parameter before rpHash covers it (Part 1 §21:
+		 * nonceNewer = the new nonceTPM, nonceOlder = nonceCaller). */
+		if (enc != VTPM_MAX_SESSIONS) {
+			const struct session *es = &sessions[enc];
+			uint32_t handle = authorized_handle(d, c.handles, enc);
+			const uint8_t *auth;
+			size_t auth_len = session_auth(es, enc, needed, handle, &auth);
+			uint8_t *data;
+			size_t data_len;
+
+			if (first_tpm2b(t->rsp + params_at, params_len, &data, &data_len) &&
+			    vtpm_session_crypt(es->sess, auth, auth_len, nonces[enc],
+					       es->sess->digest_size, es->nonce, es->nonce_size,
+					       false, data, data_len) != 0) {
+				return TPM_RC_FAILURE;
+			}
 		}
+		for (unsigned int i = 0; i < n_sessions; i++) {
+			uint32_t handle = authorized_handle(d, c.handles, i);
+
+			if (sessions[i].sess == NULL) {
+				/* Password session response (Part 1, "Password Authorizations"):
+				 * empty nonceTPM, continueSession as the caller set it, empty hmac. */
+				mw_u16(&out, 0);
+				mw_u8(&out, (uint8_t)(sessions[i].attributes & TPMA_SESSION_CONTINUE));
+				mw_u16(&out, 0);
+				continue;
+			}
+			respond_session(&out, &sessions[i], i, needed, nonces[i], c.cc, handle,
+					t->rsp + params_at, params_len);
+			/* Part 1 §19.7: a policy session that authorized is reset for its next
+			 * use; continueSession clear ends the session (Part 1 §19.6). */
+			if (i < needed && sessions[i].sess->type != TPM_SE_HMAC) {
+				vtpm_session_policy_reset(sessions[i].sess);
+			}
+			if (!(sessions[i].attributes & TPMA_SESSION_CONTINUE)) {
+				vtpm_session_flush(sessions[i].sess);
+			}
+		}
+		mem_wipe(nonces, sizeof(nonces));
 		if (out.overflow) {
 			return TPM_RC_MEMORY;
 		}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "crypto/drbg.h"
+#include "vtpm/session.h"
 #include "vtpm/types.h"
 #include "vtpm/vtpm.h"
 
@@ -60,6 +61,7 @@ struct vtpm {
 	struct hmac_drbg drbg;
 	vtpm_pcr_values pcr;
 	uint32_t pcr_counter; /* pcrUpdateCounter */
+	struct vtpm_session sessions[VTPM_SESSION_SLOTS]; /* session.h */
 
 	/* scratch: the command is copied in before it is parsed (every byte of a guest page is
 	 * read exactly once, whatever the guest does to it meanwhile) and the response is built

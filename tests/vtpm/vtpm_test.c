@@ -1317,7 +1317,38 @@ static void valid_command(struct cb *c, uint32_t cc)
 		cb_u32(c, cc == TPM_CC_PCR_RESET ? 16 : TPM_RH_NULL);
 		cb_pw(c, NULL, 0, 1);
 	}
+	/* Policy commands name the policy session in slot 0 (see
+	 * every_command_needs_startup_and_succeeds_after; session_test.c covers them). */
+	if (cc == TPM_CC_POLICY_AUTH_VALUE || cc == TPM_CC_POLICY_COMMAND_CODE ||
+	    cc == TPM_CC_POLICY_PCR || cc == TPM_CC_POLICY_RESTART ||
+	    cc == TPM_CC_POLICY_GET_DIGEST || cc == TPM_CC_POLICY_PASSWORD) {
+		cb_u32(c, 0x03000000u);
+	}
 	switch (cc) {
+	case TPM_CC_START_AUTH_SESSION:
+		cb_u32(c, TPM_RH_NULL);
+		cb_u32(c, TPM_RH_NULL);
+		cb_tpm2b(c, d, 32);
+		cb_u16(c, 0);
+		cb_u8(c, 0); /* TPM_SE_HMAC */
+		cb_u16(c, TPM_ALG_NULL);
+		cb_u16(c, TPM_ALG_SHA256);
+		break;
+	case TPM_CC_FLUSH_CONTEXT:
+		cb_u32(c, 0x02000001u);
+		break;
+	case TPM_CC_POLICY_COMMAND_CODE:
+		cb_u32(c, TPM_CC_PCR_EXTEND);
+		break;
+	case TPM_CC_POLICY_PCR:
+		cb_u16(c, 0);
+		cb_u32(c, 1);
+		cb_u16(c, TPM_ALG_SHA256);
+		cb_u8(c, 3);
+		cb_u8(c, 0x0F);
+		cb_u8(c, 0);
+		cb_u8(c, 0);
+		break;
 	case TPM_CC_STARTUP:
 	case TPM_CC_SHUTDOWN:
 		cb_u16(c, TPM_SU_CLEAR);
@@ -1557,6 +1588,13 @@ KTEST(vtpm, every_command_needs_startup_and_succeeds_after)
 		}
 	}
 	ASSERT_EQ(simple_u16(&f, TPM_CC_STARTUP, TPM_SU_CLEAR), TPM_RC_SUCCESS);
+	/* A policy session (slot 0, 0x03000000) for the policy commands and an HMAC session
+	 * (slot 1, 0x02000001) for FlushContext, which StartAuthSession then re-creates. */
+	valid_command(&c, TPM_CC_START_AUTH_SESSION);
+	c.b[10 + 8 + 2 + 32 + 2] = 1; /* TPM_SE_POLICY */
+	ASSERT_EQ(run_raw(&f, 0, c.b, c.n), TPM_RC_SUCCESS);
+	valid_command(&c, TPM_CC_START_AUTH_SESSION);
+	ASSERT_EQ(run_raw(&f, 0, c.b, c.n), TPM_RC_SUCCESS);
 	/* The storm's starting points are all valid commands (Startup is valid but refused). */
 	for (unsigned int i = 0; i < vtpm_command_count; i++) {
 		uint32_t want = vtpm_commands[i].cc == TPM_CC_STARTUP ? TPM_RC_INITIALIZE : 0;

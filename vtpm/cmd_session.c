@@ -1,0 +1,177 @@
+/*
+ * TPM2_StartAuthSession (Part 3 §11.1) and TPM2_FlushContext for sessions (Part 3 §28.4).
+ *
+ * The engine has validated the handles: tpmKey (TPMI_DH_OBJECT+) is TPM_RH_NULL, since no
+ * object can be loaded yet (a transient handle is TPM_RC_REFERENCE_H0, a persistent one
+ * TPM_RC_HANDLE + handle 1); bind (TPMI_DH_ENTITY+) is TPM_RH_NULL, a PCR or a hierarchy
+ * (objects and NV indices: TPM_RC_REFERENCE_H1 / TPM_RC_HANDLE + handle 2).
+ */
+#include "crypto/kdf.h"
+#include "kernel/string.h"
+#include "vtpm/commands.h"
+#include "vtpm/random.h"
+#include "vtpm/rc.h"
+#include "vtpm/session.h"
+#include "vtpm/state.h"
+#include "vtpm/tpm2.h"
+
+/* TPM2B_ENCRYPTED_SECRET holds sizeof(TPMU_ENCRYPTED_SECRET): an RSA-4096 block. */
+#define MAX_ENCRYPTED_SECRET 512u
+
+/* TPMT_SYM_DEF+ (Part 2 §11.1.6): algorithm, keyBits and mode per TPMU_SYM_KEY_BITS /
+ * TPMU_SYM_MODE. Unknown algorithm: TPM_RC_SYMMETRIC; bad AES key size: TPM_RC_VALUE; bad
+ * mode: TPM_RC_MODE; bad XOR hash: TPM_RC_HASH. */
+static uint32_t mr_sym_def(struct mr *r, uint16_t *alg, uint16_t *key_bits, uint16_t *mode)
+{
+	*alg = mr_u16(r);
+	*mode = TPM_ALG_NULL;
+	*key_bits = 0;
+	if (r->rc != TPM_RC_SUCCESS || *alg == TPM_ALG_NULL) {
+		return r->rc;
+	}
+	if (*alg == TPM_ALG_AES) {
+		uint16_t bits = mr_u16(r);
+
+		*key_bits = bits;
+		*mode = mr_u16(r);
+		if (r->rc != TPM_RC_SUCCESS) {
+			return r->rc;
+		}
+		if (bits != 128 && bits != 192 && bits != 256) {
+			return mr_fail(r, TPM_RC_VALUE);
+		}
+		if (*mode != TPM_ALG_CTR && *mode != TPM_ALG_OFB && *mode != TPM_ALG_CBC &&
+		    *mode != TPM_ALG_CFB && *mode != TPM_ALG_ECB && *mode != TPM_ALG_NULL) {
+			return mr_fail(r, TPM_RC_MODE);
+		}
+		return TPM_RC_SUCCESS;
+	}
+	if (*alg == TPM_ALG_XOR) {
+		uint16_t h;
+
+		return mr_alg_hash(r, &h, false);
+	}
+	return mr_fail(r, TPM_RC_SYMMETRIC);
+}
+
+uint32_t vtpm_cmd_start_auth_session(struct vtpm *t, struct vtpm_cmd *c)
+{
+	const uint8_t *nonce_caller;
+	const uint8_t *salt;
+	uint16_t nonce_size, salt_size, sym, key_bits, mode, auth_hash;
+	uint8_t type;
+	const struct vtpm_hash_info *hi;
+	struct vtpm_session *s = NULL;
+	unsigned int slot;
+	uint32_t rc;
+
+	nonce_size = mr_tpm2b(c->in, VTPM_MAX_DIGEST, &nonce_caller);
+	if (c->in->rc != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 1);
+	}
+	salt_size = mr_tpm2b(c->in, MAX_ENCRYPTED_SECRET, &salt);
+	if (c->in->rc != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 2);
+	}
+	(void)salt;
+	type = mr_u8(c->in);
+	if (c->in->rc != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 3);
+	}
+	if (type != TPM_SE_HMAC && type != TPM_SE_POLICY && type != TPM_SE_TRIAL) {
+		return rc_param(TPM_RC_VALUE, 3);
+	}
+	if (mr_sym_def(c->in, &sym, &key_bits, &mode) != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 4);
+	}
+	if (mr_alg_hash(c->in, &auth_hash, false) != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 5);
+	}
+	rc = cmd_params_end(c);
+	if (rc != TPM_RC_SUCCESS) {
+		return rc;
+	}
+	hi = vtpm_hash_info((unsigned int)vtpm_hash_index(auth_hash));
+
+	/* Part 3 §11.1: nonceCaller is 16 octets up to the digest size of authHash. */
+	if (nonce_size < VTPM_MIN_NONCE || nonce_size > hi->size) {
+		return rc_param(TPM_RC_SIZE, 1);
+	}
+	/* A block cipher must be in CFB mode (TPM_RC_MODE). XOR parameter obfuscation is
+	 * not implemented: refused as an unsupported symmetric algorithm (TPM_RC_SYMMETRIC). */
+	if (sym == TPM_ALG_AES && mode != TPM_ALG_CFB) {
+		return rc_param(TPM_RC_MODE, 4);
+	}
+	if (sym != TPM_ALG_NULL && sym != TPM_ALG_AES) {
+		return rc_param(TPM_RC_SYMMETRIC, 4);
+	}
+	/* tpmKey is TPM_RH_NULL (engine): encryptedSalt must be the Empty Buffer. */
+	if (salt_size != 0) {
+		return rc_param(TPM_RC_VALUE, 2);
+	}
+	for (slot = 0; slot < VTPM_SESSION_SLOTS; slot++) {
+		if (!t->sessions[slot].used) {
+			s = &t->sessions[slot];
+			break;
+		}
+	}
+	if (s == NULL) {
+		return TPM_RC_SESSION_MEMORY;
+	}
+
+	bastion_memset(s, 0, sizeof(*s));
+	s->type = type;
+	s->hash = (uint8_t)vtpm_hash_index(auth_hash);
+	s->digest_size = hi->size;
+	s->symmetric = sym;
+	s->key_bits = key_bits;
+	if (vtpm_rng_generate(t, s->nonce_tpm, hi->size) != 0) {
+		vtpm_session_flush(s);
+		return TPM_RC_FAILURE;
+	}
+	if (c->handles[1] != TPM_RH_NULL) {
+		/* Bound session (Part 1 §19.6, session key creation): sessionKey =
+		 * KDFa(authHash, bind.authValue || salt, "ATH", nonceTPM, nonceCaller, bits).
+		 * The authValue of every bind entity of this slice and the salt are empty. */
+		static const uint8_t ath[] = { 'A', 'T', 'H' };
+
+		if (kdf_kdfa(hi->id, NULL, 0, ath, sizeof(ath), s->nonce_tpm, hi->size,
+			     nonce_caller, nonce_size, (uint32_t)hi->size * 8u,
+			     s->session_key) != 0) {
+			vtpm_session_flush(s);
+			return TPM_RC_FAILURE;
+		}
+		s->session_key_size = hi->size;
+	}
+	s->used = true;
+	c->rsp_handle = vtpm_session_handle(t, slot);
+	mw_tpm2b(c->out, s->nonce_tpm, hi->size);
+	return TPM_RC_SUCCESS;
+}
+
+uint32_t vtpm_cmd_flush_context(struct vtpm *t, struct vtpm_cmd *c)
+{
+	uint32_t h = mr_u32(c->in);
+	uint32_t ht = h >> 24;
+	struct vtpm_session *s;
+	uint32_t rc;
+
+	if (c->in->rc != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 1);
+	}
+	rc = cmd_params_end(c);
+	if (rc != TPM_RC_SUCCESS) {
+		return rc;
+	}
+	/* TPMI_DH_CONTEXT: a session or a transient object. Nothing loaded under the handle:
+	 * TPM_RC_HANDLE (no transient object can be loaded yet). */
+	if (ht != TPM_HT_HMAC_SESSION && ht != TPM_HT_POLICY_SESSION && ht != TPM_HT_TRANSIENT) {
+		return rc_param(TPM_RC_VALUE, 1);
+	}
+	s = vtpm_session_find(t, h);
+	if (s == NULL) {
+		return rc_param(TPM_RC_HANDLE, 1);
+	}
+	vtpm_session_flush(s);
+	return TPM_RC_SUCCESS;
+}
