@@ -359,7 +359,10 @@ bench: deps
 # gcc -fanalyzer over every firmware C file with the kernel's own flags (warnings are errors),
 # and cppcheck over firmware, tools and test guests. A finding fails the target; a false
 # positive gets an inline suppression with its reason, never a global switch-off.
-ANALYZE_SRCS := $(filter-out %_simd.c,$(KERNEL_C_SRCS))
+# Skipped: the unrolled SHA-2 round functions (straight-line arithmetic on local arrays, no
+# pointers or allocation to reason about) take the analyzer more than ten minutes each.
+ANALYZE_SKIP := crypto/sha256.c crypto/sha512.c
+ANALYZE_SRCS := $(filter-out %_simd.c $(ANALYZE_SKIP),$(KERNEL_C_SRCS))
 ANALYZE_STAMPS := $(addprefix $(O)/analyze/,$(ANALYZE_SRCS:.c=.ok))
 
 $(O)/analyze/%.ok: %.c

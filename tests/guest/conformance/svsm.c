@@ -27,8 +27,11 @@ void svsm_call_at(uint64_t caa_gpa, uint8_t pending, struct svsm_regs *r)
 
 	wrmsr(MSR_GHCB, GHCB_MSR_RUN_VMPL_REQ);
 	*call_pending = pending;
-	/* Register variables are only pinned as asm operands: bind them right before the asm. */
+	/* Register variables are only pinned as asm operands: bind them right before the asm.
+	 * (cppcheck does not understand register-asm declarations.) */
+	// cppcheck-suppress constStatement
 	register uint64_t r8 __asm__("r8") = r->r8;
+	// cppcheck-suppress constStatement
 	register uint64_t r9 __asm__("r9") = r->r9;
 	/* VMGEXIT is REP VMMCALL (APM vol. 3); the SVSM runs and resumes us after it. */
 	__asm__ volatile("rep; vmmcall"
