@@ -7,6 +7,7 @@
  * TPM_CAP_COMMANDS and TPM_PT_TOTAL_COMMANDS both come from the command table.
  */
 #include "vtpm/commands.h"
+#include "vtpm/object.h"
 #include "vtpm/pcr.h"
 #include "vtpm/rc.h"
 #include "vtpm/state.h"
@@ -85,8 +86,10 @@ enum {
 	PV_CONST,
 	PV_COMMANDS,
 	PV_STARTUP_CLEAR,
-	PV_SESSIONS,	   /* loaded (= active: no ContextSave yet) sessions */
-	PV_SESSIONS_AVAIL, /* value minus the loaded sessions */
+	PV_SESSIONS,	   /* loaded sessions */
+	PV_SESSIONS_AVAIL, /* value minus the active sessions (a saved one keeps its slot) */
+	PV_ACTIVE,	   /* active (loaded or saved) sessions */
+	PV_OBJECTS_AVAIL,  /* value minus the loaded transient objects */
 };
 
 struct cap_prop {
@@ -112,7 +115,7 @@ static const struct cap_prop props[] = {
 	{ PT_FIXED + 11, BASTION_FIRMWARE_1, PV_CONST },
 	{ PT_FIXED + 12, BASTION_FIRMWARE_2, PV_CONST },
 	{ PT_FIXED + 13, 1024, PV_CONST },	   /* INPUT_BUFFER */
-	{ PT_FIXED + 14, 3, PV_CONST },		   /* HR_TRANSIENT_MIN */
+	{ PT_FIXED + 14, VTPM_OBJECT_SLOTS, PV_CONST }, /* HR_TRANSIENT_MIN */
 	{ PT_FIXED + 15, 7, PV_CONST },		   /* HR_PERSISTENT_MIN */
 	{ PT_FIXED + 16, 3, PV_CONST },		   /* HR_LOADED_MIN */
 	{ PT_FIXED + 17, 64, PV_CONST },	   /* ACTIVE_SESSIONS_MAX */
@@ -147,9 +150,9 @@ static const struct cap_prop props[] = {
 	{ PT_VAR + 2, 0, PV_CONST },		   /* HR_NV_INDEX */
 	{ PT_VAR + 3, 0, PV_SESSIONS },		   /* HR_LOADED */
 	{ PT_VAR + 4, VTPM_SESSION_SLOTS, PV_SESSIONS_AVAIL }, /* HR_LOADED_AVAIL */
-	{ PT_VAR + 5, 0, PV_SESSIONS },		   /* HR_ACTIVE */
+	{ PT_VAR + 5, 0, PV_ACTIVE },		   /* HR_ACTIVE */
 	{ PT_VAR + 6, 64, PV_SESSIONS_AVAIL },	   /* HR_ACTIVE_AVAIL */
-	{ PT_VAR + 7, 3, PV_CONST },		   /* HR_TRANSIENT_AVAIL */
+	{ PT_VAR + 7, VTPM_OBJECT_SLOTS, PV_OBJECTS_AVAIL }, /* HR_TRANSIENT_AVAIL */
 	{ PT_VAR + 8, 0, PV_CONST },		   /* HR_PERSISTENT */
 	{ PT_VAR + 9, 7, PV_CONST },		   /* HR_PERSISTENT_AVAIL */
 	{ PT_VAR + 10, 0, PV_CONST },		   /* NV_COUNTERS */
@@ -258,7 +261,7 @@ static uint32_t cap_handles(struct vtpm *t, struct cap_query *q)
 								: TPM_HT_POLICY_SESSION;
 			uint32_t h;
 
-			if (!t->sessions[i].used) {
+			if (!t->sessions[i].used || t->sessions[i].saved) {
 				continue;
 			}
 			h = vtpm_session_handle(t, i);
@@ -272,9 +275,38 @@ static uint32_t cap_handles(struct vtpm *t, struct cap_query *q)
 			mw_u32(q->out, h);
 			n++;
 		}
+	} else if (ht == TPM_HT_TRANSIENT) {
+		/* The loaded transient objects (sequence objects), in handle order. */
+		for (unsigned int i = 0; i < VTPM_OBJECT_SLOTS; i++) {
+			uint32_t h = vtpm_object_handle(i);
+
+			if (!t->objects[i].used || h < q->property) {
+				continue;
+			}
+			if (n == q->count || n == MAX_CAP_HANDLES) {
+				q->more = true;
+				break;
+			}
+			mw_u32(q->out, h);
+			n++;
+		}
+	} else if (ht == TPM_HT_POLICY_SESSION) {
+		/* TPM_HT_SAVED_SESSION (= TPM_HT_POLICY_SESSION, Part 2 §7.2): every saved
+		 * session, HMAC and policy, in slot order, from the slot index in property. */
+		for (unsigned int i = 0; i < VTPM_SESSION_SLOTS; i++) {
+			if (!t->sessions[i].used || !t->sessions[i].saved ||
+			    i < (q->property & 0x00FFFFFFu)) {
+				continue;
+			}
+			if (n == q->count || n == MAX_CAP_HANDLES) {
+				q->more = true;
+				break;
+			}
+			mw_u32(q->out, vtpm_session_handle(t, i));
+			n++;
+		}
 	}
-	/* TPM_HT_SAVED_SESSION (= TPM_HT_POLICY_SESSION): no ContextSave yet, so no saved
-	 * sessions. NV indices, transient and persistent objects: none exist yet. */
+	/* NV indices and persistent objects: none exist yet. */
 	mw_patch_u32(q->out, at, n);
 	return TPM_RC_SUCCESS;
 }
@@ -338,7 +370,13 @@ static uint32_t prop_value(const struct vtpm *t, const struct cap_prop *p)
 		return vtpm_session_count(t);
 	}
 	if (p->kind == PV_SESSIONS_AVAIL) {
-		return p->value - vtpm_session_count(t);
+		return p->value - vtpm_session_active_count(t);
+	}
+	if (p->kind == PV_ACTIVE) {
+		return vtpm_session_active_count(t);
+	}
+	if (p->kind == PV_OBJECTS_AVAIL) {
+		return p->value - vtpm_object_count(t);
 	}
 	return p->value;
 }

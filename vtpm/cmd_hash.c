@@ -18,7 +18,7 @@
 /* TPM2B_MAX_BUFFER: MAX_DIGEST_BUFFER = 1024 bytes. */
 #define MAX_DIGEST_BUFFER 1024u
 
-static bool hierarchy_plus(uint32_t h)
+bool vtpm_hierarchy_plus(uint32_t h)
 {
 	/* TPMI_RH_HIERARCHY+ */
 	return h == TPM_RH_OWNER || h == TPM_RH_ENDORSEMENT || h == TPM_RH_PLATFORM ||
@@ -50,7 +50,6 @@ static void ticket_hmac(const struct vtpm *t, uint32_t hierarchy, const uint8_t 
 uint32_t vtpm_cmd_hash(struct vtpm *t, struct vtpm_cmd *c)
 {
 	uint8_t digest[VTPM_MAX_DIGEST];
-	uint8_t ticket[VTPM_PROOF_SIZE];
 	const struct vtpm_hash_info *hi;
 	const uint8_t *data;
 	uint16_t size;
@@ -69,7 +68,7 @@ uint32_t vtpm_cmd_hash(struct vtpm *t, struct vtpm_cmd *c)
 	if (c->in->rc != TPM_RC_SUCCESS) {
 		return rc_param(c->in->rc, 3);
 	}
-	if (!hierarchy_plus(hierarchy)) {
+	if (!vtpm_hierarchy_plus(hierarchy)) {
 		return rc_param(TPM_RC_VALUE, 3);
 	}
 	rc = cmd_params_end(c);
@@ -79,16 +78,25 @@ uint32_t vtpm_cmd_hash(struct vtpm *t, struct vtpm_cmd *c)
 	hi = vtpm_hash_info((unsigned int)vtpm_hash_index(alg));
 	hash_oneshot(hi->id, data, size, digest);
 	mw_tpm2b(c->out, digest, hi->size);
-	mw_u16(c->out, TPM_ST_HASHCHECK);
-	if (hierarchy == TPM_RH_NULL || (size >= 4 && be32(data) == TPM_GENERATED_VALUE)) {
-		mw_u32(c->out, TPM_RH_NULL);
-		mw_u16(c->out, 0);
-		return TPM_RC_SUCCESS;
-	}
-	ticket_hmac(t, hierarchy, digest, hi->size, ticket);
-	mw_u32(c->out, hierarchy);
-	mw_tpm2b(c->out, ticket, sizeof(ticket));
+	vtpm_write_hashcheck(t, c->out, hierarchy, digest, hi->size, data, size < 4 ? size : 4);
 	return TPM_RC_SUCCESS;
+}
+
+void vtpm_write_hashcheck(const struct vtpm *t, struct mw *out, uint32_t hierarchy,
+			  const uint8_t *digest, size_t digest_size, const uint8_t *first,
+			  size_t first_len)
+{
+	uint8_t ticket[VTPM_PROOF_SIZE];
+
+	mw_u16(out, TPM_ST_HASHCHECK);
+	if (hierarchy == TPM_RH_NULL || (first_len >= 4 && be32(first) == TPM_GENERATED_VALUE)) {
+		mw_u32(out, TPM_RH_NULL);
+		mw_u16(out, 0);
+		return;
+	}
+	ticket_hmac(t, hierarchy, digest, digest_size, ticket);
+	mw_u32(out, hierarchy);
+	mw_tpm2b(out, ticket, sizeof(ticket));
 }
 
 /*

@@ -1,5 +1,6 @@
 /*
- * TPM2_StartAuthSession (Part 3 §11.1) and TPM2_FlushContext for sessions (Part 3 §28.4).
+ * TPM2_StartAuthSession (Part 3 §11.1) and TPM2_FlushContext (Part 3 §28.4) for sessions and
+ * sequence objects.
  *
  * The engine has validated the handles: tpmKey (TPMI_DH_OBJECT+) is TPM_RH_NULL, since no
  * object can be loaded yet (a transient handle is TPM_RC_REFERENCE_H0, a persistent one
@@ -9,6 +10,7 @@
 #include "crypto/kdf.h"
 #include "kernel/string.h"
 #include "vtpm/commands.h"
+#include "vtpm/object.h"
 #include "vtpm/random.h"
 #include "vtpm/rc.h"
 #include "vtpm/session.h"
@@ -163,12 +165,22 @@ uint32_t vtpm_cmd_flush_context(struct vtpm *t, struct vtpm_cmd *c)
 	if (rc != TPM_RC_SUCCESS) {
 		return rc;
 	}
-	/* TPMI_DH_CONTEXT: a session or a transient object. Nothing loaded under the handle:
-	 * TPM_RC_HANDLE (no transient object can be loaded yet). */
+	/* TPMI_DH_CONTEXT: a session or a transient object (a sequence object, object.h).
+	 * Nothing loaded under the handle: TPM_RC_HANDLE. */
 	if (ht != TPM_HT_HMAC_SESSION && ht != TPM_HT_POLICY_SESSION && ht != TPM_HT_TRANSIENT) {
 		return rc_param(TPM_RC_VALUE, 1);
 	}
-	s = vtpm_session_find(t, h);
+	if (ht == TPM_HT_TRANSIENT) {
+		struct vtpm_object *o = vtpm_object_find(t, h);
+
+		if (o == NULL) {
+			return rc_param(TPM_RC_HANDLE, 1);
+		}
+		vtpm_object_flush(o);
+		return TPM_RC_SUCCESS;
+	}
+	/* A saved session is flushed by its handle too (Part 3 §28.4). */
+	s = vtpm_session_slot(t, h);
 	if (s == NULL) {
 		return rc_param(TPM_RC_HANDLE, 1);
 	}

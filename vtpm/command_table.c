@@ -7,7 +7,8 @@
  * nv (TPMA_CC.nv, "the command may write to NV"): Startup and Shutdown (saved state, clock,
  * reset counters), StirRandom (entropy state) and the PCR-changing commands (PCR state is
  * saved by Shutdown(STATE)). decrypt/encrypt: the first command/response parameter is a
- * TPM2B (Part 1 §21; Part 3 marks these commands). Kept sorted by command code:
+ * TPM2B (Part 1 §21; Part 3 marks these commands). flushed: SequenceComplete and
+ * EventSequenceComplete flush their sequence object. Kept sorted by command code:
  * vtpm_command_find bisects and TPM_CAP_COMMANDS pages in order.
  */
 #include "vtpm/commands.h"
@@ -17,17 +18,24 @@
 
 #define NOH { VTPM_H_NONE, VTPM_H_NONE, VTPM_H_NONE }
 #define POL { VTPM_H_POLICY, VTPM_H_NONE, VTPM_H_NONE }
+#define OBJ { VTPM_H_OBJECT, VTPM_H_NONE, VTPM_H_NONE }
 
 const struct vtpm_command_desc vtpm_commands[] = {
 	{ TPM_CC_PCR_EVENT, 1, 0x1, VTPM_CMD_NV | VTPM_CMD_DECRYPT,
 	  { VTPM_H_PCR_NULL, VTPM_H_NONE, VTPM_H_NONE }, vtpm_cmd_pcr_event },
 	{ TPM_CC_PCR_RESET, 1, 0x1, VTPM_CMD_NV, { VTPM_H_PCR, VTPM_H_NONE, VTPM_H_NONE },
 	  vtpm_cmd_pcr_reset },
+	{ TPM_CC_SEQUENCE_COMPLETE, 1, 0x1, VTPM_CMD_FLUSHED | VTPM_CMD_DECRYPT | VTPM_CMD_ENCRYPT,
+	  OBJ, vtpm_cmd_sequence_complete },
 	{ TPM_CC_INCREMENTAL_SELF_TEST, 0, 0, 0, NOH, vtpm_cmd_incremental_self_test },
 	{ TPM_CC_SELF_TEST, 0, 0, 0, NOH, vtpm_cmd_self_test },
 	{ TPM_CC_STARTUP, 0, 0, VTPM_CMD_NV, NOH, vtpm_cmd_startup },
 	{ TPM_CC_SHUTDOWN, 0, 0, VTPM_CMD_NV, NOH, vtpm_cmd_shutdown },
 	{ TPM_CC_STIR_RANDOM, 0, 0, VTPM_CMD_NV | VTPM_CMD_DECRYPT, NOH, vtpm_cmd_stir_random },
+	{ TPM_CC_SEQUENCE_UPDATE, 1, 0x1, VTPM_CMD_DECRYPT, OBJ, vtpm_cmd_sequence_update },
+	{ TPM_CC_CONTEXT_LOAD, 0, 0, VTPM_CMD_RHANDLE, NOH, vtpm_cmd_context_load },
+	{ TPM_CC_CONTEXT_SAVE, 1, 0, 0, { VTPM_H_CONTEXT, VTPM_H_NONE, VTPM_H_NONE },
+	  vtpm_cmd_context_save },
 	{ TPM_CC_FLUSH_CONTEXT, 0, 0, 0, NOH, vtpm_cmd_flush_context },
 	{ TPM_CC_POLICY_AUTH_VALUE, 1, 0, 0, POL, vtpm_cmd_policy_auth_value },
 	{ TPM_CC_POLICY_COMMAND_CODE, 1, 0, 0, POL, vtpm_cmd_policy_command_code },
@@ -43,6 +51,10 @@ const struct vtpm_command_desc vtpm_commands[] = {
 	{ TPM_CC_READ_CLOCK, 0, 0, 0, NOH, vtpm_cmd_read_clock },
 	{ TPM_CC_PCR_EXTEND, 1, 0x1, VTPM_CMD_NV, { VTPM_H_PCR_NULL, VTPM_H_NONE, VTPM_H_NONE },
 	  vtpm_cmd_pcr_extend },
+	{ TPM_CC_EVENT_SEQUENCE_COMPLETE, 2, 0x3, VTPM_CMD_NV | VTPM_CMD_FLUSHED | VTPM_CMD_DECRYPT,
+	  { VTPM_H_PCR_NULL, VTPM_H_OBJECT, VTPM_H_NONE }, vtpm_cmd_event_sequence_complete },
+	{ TPM_CC_HASH_SEQUENCE_START, 0, 0, VTPM_CMD_RHANDLE | VTPM_CMD_DECRYPT, NOH,
+	  vtpm_cmd_hash_sequence_start },
 	{ TPM_CC_POLICY_GET_DIGEST, 1, 0, VTPM_CMD_ENCRYPT, POL, vtpm_cmd_policy_get_digest },
 	{ TPM_CC_TEST_PARMS, 0, 0, 0, NOH, vtpm_cmd_test_parms },
 	{ TPM_CC_POLICY_PASSWORD, 1, 0, 0, POL, vtpm_cmd_policy_password },

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vtpm/marshal.h"
@@ -30,6 +31,8 @@ enum vtpm_handle_kind {
 	VTPM_H_OBJECT_NULL, /* TPMI_DH_OBJECT+: transient, persistent, TPM_RH_NULL */
 	VTPM_H_ENTITY_NULL, /* TPMI_DH_ENTITY+: hierarchies, PCRs, objects, NV, TPM_RH_NULL */
 	VTPM_H_POLICY,	    /* TPMI_SH_POLICY: a loaded policy (or trial) session */
+	VTPM_H_OBJECT,	    /* TPMI_DH_OBJECT: a loaded transient object (object.h) */
+	VTPM_H_CONTEXT,	    /* TPMI_DH_CONTEXT: a loaded session or transient object */
 };
 
 /* Command flags (-> TPMA_CC bits). */
@@ -76,6 +79,15 @@ bool vtpm_command_table_valid(void);
 /* Leftover parameter bytes: TPM_RC_SIZE (Part 1 §18: the parameter area is exact). */
 uint32_t cmd_params_end(struct vtpm_cmd *c);
 
+/* TPMI_RH_HIERARCHY+ (cmd_hash.c). */
+bool vtpm_hierarchy_plus(uint32_t h);
+/* Writes a TPMT_TK_HASHCHECK for digest (cmd_hash.c, Part 2 §10.7.3): the NULL ticket for
+ * TPM_RH_NULL or data whose first octets (first[first_len], up to 4) are
+ * TPM_GENERATED_VALUE, else HMAC-SHA-256(proof, TPM_ST_HASHCHECK || digest). */
+void vtpm_write_hashcheck(const struct vtpm *t, struct mw *out, uint32_t hierarchy,
+			  const uint8_t *digest, size_t digest_size, const uint8_t *first,
+			  size_t first_len);
+
 /* Handlers (cmd_*.c). */
 uint32_t vtpm_cmd_startup(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_shutdown(struct vtpm *t, struct vtpm_cmd *c);
@@ -100,3 +112,9 @@ uint32_t vtpm_cmd_policy_pcr(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_policy_command_code(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_policy_auth_value(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_policy_password(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_hash_sequence_start(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_sequence_update(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_sequence_complete(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_event_sequence_complete(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_context_save(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_context_load(struct vtpm *t, struct vtpm_cmd *c);

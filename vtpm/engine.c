@@ -17,6 +17,7 @@
 #include "crypto/hash.h"
 #include "kernel/string.h"
 #include "vtpm/commands.h"
+#include "vtpm/object.h"
 #include "vtpm/pcr.h"
 #include "vtpm/random.h"
 #include "vtpm/rc.h"
@@ -74,7 +75,12 @@ void vtpm_power_on(struct vtpm *t)
 	t->pcr_counter = 0;
 	bastion_memset(t->pcr, 0, sizeof(t->pcr));
 	vtpm_session_flush_all(t);
-	if (vtpm_rng_instantiate(t) != 0) {
+	vtpm_object_flush_all(t);
+	t->context_seq = 0;
+	/* The context key is per boot (cmd_context.c): contexts saved before this _TPM_Init
+	 * never load again, like the sessions they came from. */
+	if (vtpm_rng_instantiate(t) != 0 ||
+	    vtpm_rng_generate(t, t->context_key, sizeof(t->context_key)) != 0) {
 		t->failure = true;
 	}
 }
@@ -250,10 +256,16 @@ static uint32_t check_sessions(struct vtpm *t, const struct vtpm_command_desc *d
 	return TPM_RC_SUCCESS;
 }
 
-/* The authValue of an entity of this slice (PCRs, hierarchies, TPM_RH_NULL): empty. */
-static size_t entity_auth(uint32_t handle, const uint8_t **auth)
+/* The authValue of an entity: a sequence object's own (object.h); PCRs, hierarchies and
+ * TPM_RH_NULL have the empty authValue in this slice. */
+static size_t entity_auth(struct vtpm *t, uint32_t handle, const uint8_t **auth)
 {
-	(void)handle;
+	const struct vtpm_object *o = vtpm_object_find(t, handle);
+
+	if (o != NULL) {
+		*auth = o->auth;
+		return o->auth_size;
+	}
 	*auth = NULL;
 	return 0;
 }
@@ -270,10 +282,10 @@ static size_t entity_policy(uint32_t handle, const uint8_t **policy)
 /* A password (or PolicyPassword authValue) against the entity's authValue. Trailing zero
  * octets are not significant (authValues are used with trailing zeros removed, Part 1
  * "Password Authorizations"), so "" and "\0\0" both match the empty authValue. */
-static bool password_ok(const struct session *s, uint32_t handle)
+static bool password_ok(struct vtpm *t, const struct session *s, uint32_t handle)
 {
 	const uint8_t *auth;
-	size_t auth_len = entity_auth(handle, &auth);
+	size_t auth_len = entity_auth(t, handle, &auth);
 	size_t len = s->hmac_size;
 
 	while (len > 0 && s->hmac[len - 1] == 0) {
@@ -283,7 +295,8 @@ static bool password_ok(const struct session *s, uint32_t handle)
 }
 
 /* cpHash = H_authHash(commandCode || Name(handle 1) || ... || parameters) (Part 1 §18.7).
- * The Name of a PCR or a permanent handle is the handle itself. */
+ * The Name of a PCR or a permanent handle is the handle itself; a sequence object's Name is
+ * the Empty Buffer. */
 static void cp_hash(const struct vtpm_session *sess, uint32_t cc, const uint32_t *handles,
 		    unsigned int n_handles, const uint8_t *params, size_t params_len,
 		    uint8_t *out)
@@ -295,6 +308,11 @@ static void cp_hash(const struct vtpm_session *sess, uint32_t cc, const uint32_t
 	put_be32(b, cc);
 	hash_update(&h, b, 4);
 	for (unsigned int i = 0; i < n_handles; i++) {
+		/* A sequence object (the only transient object) has the Empty Buffer as its
+		 * Name (object.h), so it adds nothing. */
+		if (handles[i] >> 24 == TPM_HT_TRANSIENT) {
+			continue;
+		}
 		put_be32(b, handles[i]);
 		hash_update(&h, b, 4);
 	}
@@ -343,14 +361,14 @@ static uint32_t authorized_handle(const struct vtpm_command_desc *d, const uint3
 /* The authValue that goes into session i's HMAC and CFB keys: the entity's for an HMAC
  * session, for a policy session only after PolicyAuthValue; none for a session that
  * authorizes nothing. */
-static size_t session_auth(const struct session *s, unsigned int i, unsigned int needed,
-			   uint32_t handle, const uint8_t **auth)
+static size_t session_auth(struct vtpm *t, const struct session *s, unsigned int i,
+			   unsigned int needed, uint32_t handle, const uint8_t **auth)
 {
 	*auth = NULL;
 	if (i >= needed || (s->sess->type != TPM_SE_HMAC && !s->sess->auth_value_needed)) {
 		return 0;
 	}
-	return entity_auth(handle, auth);
+	return entity_auth(t, handle, auth);
 }
 
 /* Checks each session: passwords, policy assertions, command HMACs (Part 1 §19.6.5:
@@ -378,7 +396,7 @@ static uint32_t check_auths(struct vtpm *t, const struct vtpm_command_desc *d,
 		bool ok;
 
 		if (ss == NULL) {
-			if (!password_ok(&s[i], handle)) {
+			if (!password_ok(t, &s[i], handle)) {
 				return rc_session(TPM_RC_AUTH_FAIL, i + 1);
 			}
 			continue;
@@ -390,7 +408,7 @@ static uint32_t check_auths(struct vtpm *t, const struct vtpm_command_desc *d,
 				return rc;
 			}
 			if (ss->password_needed) {
-				if (!password_ok(&s[i], handle)) {
+				if (!password_ok(t, &s[i], handle)) {
 					return rc_session(TPM_RC_AUTH_FAIL, i + 1);
 				}
 				continue;
@@ -408,7 +426,7 @@ static uint32_t check_auths(struct vtpm *t, const struct vtpm_command_desc *d,
 			bastion_memcpy(extra + extra_len, es->nonce_tpm, es->digest_size);
 			extra_len += es->digest_size;
 		}
-		auth_len = session_auth(&s[i], i, needed, handle, &auth);
+		auth_len = session_auth(t, &s[i], i, needed, handle, &auth);
 		cp_hash(ss, d->cc, handles, d->n_handles, params, params_len, cp);
 		if (vtpm_session_hmac(ss, auth, auth_len, cp, s[i].nonce, s[i].nonce_size,
 				      ss->nonce_tpm, ss->digest_size, extra, extra_len,
@@ -443,13 +461,12 @@ static bool first_tpm2b(uint8_t *p, size_t len, uint8_t **data, size_t *size)
  * parameters). A policy session after PolicyPassword answers an empty hmac. */
 static void respond_session(struct mw *out, const struct session *s, unsigned int i,
 			    unsigned int needed, const uint8_t *nonce, uint32_t cc,
-			    uint32_t handle, const uint8_t *params, size_t params_len)
+			    const uint8_t *auth, size_t auth_len, const uint8_t *params,
+			    size_t params_len)
 {
 	struct vtpm_session *ss = s->sess;
 	uint8_t rp[VTPM_MAX_DIGEST];
 	uint8_t mac[VTPM_MAX_DIGEST];
-	const uint8_t *auth;
-	size_t auth_len = session_auth(s, i, needed, handle, &auth);
 	struct hash_ctx h;
 	uint8_t b[8];
 
@@ -498,7 +515,10 @@ static uint32_t handle_check(struct vtpm *t, enum vtpm_handle_kind kind, uint32_
 			return TPM_RC_SUCCESS;
 		}
 		if (ht == TPM_HT_TRANSIENT) {
-			return TPM_RC_REFERENCE_H0 + n;
+			/* A loaded object here is a sequence object, which can neither salt
+			 * nor bind a session in this slice. */
+			return vtpm_object_find(t, h) != NULL ? rc_handle(TPM_RC_HANDLE, n + 1)
+							       : TPM_RC_REFERENCE_H0 + n;
 		}
 		if (ht == TPM_HT_PERSISTENT) {
 			return rc_handle(TPM_RC_HANDLE, n + 1);
@@ -518,6 +538,24 @@ static uint32_t handle_check(struct vtpm *t, enum vtpm_handle_kind kind, uint32_
 			return rc_handle(TPM_RC_VALUE, n + 1);
 		}
 		return vtpm_session_find(t, h) != NULL ? TPM_RC_SUCCESS : TPM_RC_REFERENCE_H0 + n;
+	case VTPM_H_OBJECT:
+		if (ht == TPM_HT_TRANSIENT) {
+			return vtpm_object_find(t, h) != NULL ? TPM_RC_SUCCESS
+							       : TPM_RC_REFERENCE_H0 + n;
+		}
+		return ht == TPM_HT_PERSISTENT ? rc_handle(TPM_RC_HANDLE, n + 1)
+					       : rc_handle(TPM_RC_VALUE, n + 1);
+	case VTPM_H_CONTEXT:
+		/* TPMI_DH_CONTEXT: a loaded session or transient object. */
+		if (ht == TPM_HT_HMAC_SESSION || ht == TPM_HT_POLICY_SESSION) {
+			return vtpm_session_find(t, h) != NULL ? TPM_RC_SUCCESS
+								: TPM_RC_REFERENCE_H0 + n;
+		}
+		if (ht == TPM_HT_TRANSIENT) {
+			return vtpm_object_find(t, h) != NULL ? TPM_RC_SUCCESS
+							       : TPM_RC_REFERENCE_H0 + n;
+		}
+		return rc_handle(TPM_RC_VALUE, n + 1);
 	case VTPM_H_NONE:
 		break;
 	}
@@ -530,12 +568,82 @@ static bool allowed_in_failure_mode(uint32_t cc)
 	return cc == TPM_CC_GET_TEST_RESULT || cc == TPM_CC_GET_CAPABILITY;
 }
 
+/* The response after a successful handler: response handle, parameterSize, parameter
+ * encryption and the response sessions (Part 1 §18, §19.6.6, §21). auths[i] is session i's
+ * authValue as captured before the handler ran. */
+static uint32_t finish(struct vtpm *t, const struct vtpm_command_desc *d,
+		       const struct vtpm_cmd *c, struct mw *out, uint16_t tag,
+		       struct session *sessions, unsigned int n_sessions, unsigned int enc,
+		       uint8_t (*nonces)[VTPM_MAX_DIGEST], uint8_t (*auths)[MAX_AUTH_SIZE],
+		       const size_t *auth_lens, size_t rhandle_at, size_t psize_at,
+		       size_t params_at, uint16_t *rsp_tag, size_t *len)
+{
+	if (out->overflow) {
+		/* Handlers bound their output (GetCapability by TPM_PT_MAX_CAP_BUFFER); reaching
+		 * this is an engine bug, reported without crashing. */
+		return TPM_RC_MEMORY;
+	}
+	if (d->flags & VTPM_CMD_RHANDLE) {
+		mw_patch_u32(out, rhandle_at, c->rsp_handle);
+	}
+	if (tag == TPM_ST_SESSIONS) {
+		size_t params_len = out->off - params_at;
+		unsigned int needed = auth_needed(d);
+
+		mw_patch_u32(out, psize_at, (uint32_t)params_len);
+		/* Encrypt the first response parameter before rpHash covers it (Part 1 §21:
+		 * nonceNewer = the new nonceTPM, nonceOlder = nonceCaller). */
+		if (enc != VTPM_MAX_SESSIONS) {
+			const struct session *es = &sessions[enc];
+			uint8_t *data;
+			size_t data_len;
+
+			if (first_tpm2b(t->rsp + params_at, params_len, &data, &data_len) &&
+			    vtpm_session_crypt(es->sess, auths[enc], auth_lens[enc], nonces[enc],
+					       es->sess->digest_size, es->nonce, es->nonce_size,
+					       false, data, data_len) != 0) {
+				return TPM_RC_FAILURE;
+			}
+		}
+		for (unsigned int i = 0; i < n_sessions; i++) {
+			if (sessions[i].sess == NULL) {
+				/* Password session response (Part 1, "Password Authorizations"):
+				 * empty nonceTPM, continueSession as the caller set it, empty hmac. */
+				mw_u16(out, 0);
+				mw_u8(out, (uint8_t)(sessions[i].attributes & TPMA_SESSION_CONTINUE));
+				mw_u16(out, 0);
+				continue;
+			}
+			respond_session(out, &sessions[i], i, needed, nonces[i], c->cc, auths[i],
+					auth_lens[i], t->rsp + params_at, params_len);
+			/* Part 1 §19.7: a policy session that authorized is reset for its next
+			 * use; continueSession clear ends the session (Part 1 §19.6). */
+			if (i < needed && sessions[i].sess->type != TPM_SE_HMAC) {
+				vtpm_session_policy_reset(sessions[i].sess);
+			}
+			if (!(sessions[i].attributes & TPMA_SESSION_CONTINUE)) {
+				vtpm_session_flush(sessions[i].sess);
+			}
+		}
+		if (out->overflow) {
+			return TPM_RC_MEMORY;
+		}
+		*rsp_tag = TPM_ST_SESSIONS;
+	}
+	*len = out->off;
+	return TPM_RC_SUCCESS;
+}
+
 /* Runs one command; the response is in t->rsp[0..*len). */
 static uint32_t run(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t cmd_len,
 		    uint16_t *rsp_tag, size_t *len)
 {
 	struct session sessions[VTPM_MAX_SESSIONS];
 	uint8_t nonces[VTPM_MAX_SESSIONS][VTPM_MAX_DIGEST];
+	/* Each session's authValue, captured before the handler runs: the response HMAC and
+	 * encryption use it even when the handler flushed the entity (SequenceComplete). */
+	uint8_t auths[VTPM_MAX_SESSIONS][MAX_AUTH_SIZE];
+	size_t auth_lens[VTPM_MAX_SESSIONS] = { 0 };
 	unsigned int n_sessions = 0;
 	unsigned int dec = VTPM_MAX_SESSIONS;
 	unsigned int enc = VTPM_MAX_SESSIONS;
@@ -640,93 +748,46 @@ static uint32_t run(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t
 	/* The next nonceTPM of each HMAC/policy session is drawn before the handler runs, so a
 	 * DRBG failure cannot follow a state change. */
 	for (unsigned int i = 0; i < n_sessions; i++) {
-		if (sessions[i].sess != NULL &&
+		const uint8_t *auth;
+
+		if (sessions[i].sess == NULL) {
+			continue;
+		}
+		auth_lens[i] = session_auth(t, &sessions[i], i, auth_needed(d),
+					    authorized_handle(d, c.handles, i), &auth);
+		if (auth_lens[i] > MAX_AUTH_SIZE ||
 		    vtpm_rng_generate(t, nonces[i], sessions[i].sess->digest_size) != 0) {
+			mem_wipe(auths, sizeof(auths));
 			return TPM_RC_FAILURE;
+		}
+		if (auth_lens[i] != 0) {
+			bastion_memcpy(auths[i], auth, auth_lens[i]);
 		}
 	}
 	/* Decrypt the first parameter in place (t->cmd is the engine's copy; the HMACs above
 	 * covered the ciphertext). Part 1 §21: nonceNewer = nonceCaller, nonceOlder = nonceTPM. */
 	if (dec != VTPM_MAX_SESSIONS) {
 		const struct session *ds = &sessions[dec];
-		uint32_t handle = authorized_handle(d, c.handles, dec);
-		const uint8_t *auth;
-		size_t auth_len = session_auth(ds, dec, auth_needed(d), handle, &auth);
 		uint8_t *data;
 		size_t data_len;
 
 		if (first_tpm2b(t->cmd + (cmd_len - mr_remaining(&in)), mr_remaining(&in), &data,
 				&data_len) &&
-		    vtpm_session_crypt(ds->sess, auth, auth_len, ds->nonce, ds->nonce_size,
-				       ds->sess->nonce_tpm, ds->sess->digest_size, true, data,
-				       data_len) != 0) {
+		    vtpm_session_crypt(ds->sess, auths[dec], auth_lens[dec], ds->nonce,
+				       ds->nonce_size, ds->sess->nonce_tpm, ds->sess->digest_size,
+				       true, data, data_len) != 0) {
+			mem_wipe(auths, sizeof(auths));
 			return TPM_RC_FAILURE;
 		}
 	}
 	rc = d->fn(t, &c);
-	if (rc != TPM_RC_SUCCESS) {
-		return rc;
+	if (rc == TPM_RC_SUCCESS) {
+		rc = finish(t, d, &c, &out, tag, sessions, n_sessions, enc, nonces, auths,
+			    auth_lens, rhandle_at, psize_at, params_at, rsp_tag, len);
 	}
-	if (out.overflow) {
-		/* Handlers bound their output (GetCapability by TPM_PT_MAX_CAP_BUFFER); reaching
-		 * this is an engine bug, reported without crashing. */
-		return TPM_RC_MEMORY;
-	}
-	if (d->flags & VTPM_CMD_RHANDLE) {
-		mw_patch_u32(&out, rhandle_at, c.rsp_handle);
-	}
-	if (tag == TPM_ST_SESSIONS) {
-		size_t params_len = out.off - params_at;
-		unsigned int needed = auth_needed(d);
-
-		mw_patch_u32(&out, psize_at, (uint32_t)params_len);
-		/* Encrypt the first response parameter before rpHash covers it (Part 1 §21:
-		 * nonceNewer = the new nonceTPM, nonceOlder = nonceCaller). */
-		if (enc != VTPM_MAX_SESSIONS) {
-			const struct session *es = &sessions[enc];
-			uint32_t handle = authorized_handle(d, c.handles, enc);
-			const uint8_t *auth;
-			size_t auth_len = session_auth(es, enc, needed, handle, &auth);
-			uint8_t *data;
-			size_t data_len;
-
-			if (first_tpm2b(t->rsp + params_at, params_len, &data, &data_len) &&
-			    vtpm_session_crypt(es->sess, auth, auth_len, nonces[enc],
-					       es->sess->digest_size, es->nonce, es->nonce_size,
-					       false, data, data_len) != 0) {
-				return TPM_RC_FAILURE;
-			}
-		}
-		for (unsigned int i = 0; i < n_sessions; i++) {
-			uint32_t handle = authorized_handle(d, c.handles, i);
-
-			if (sessions[i].sess == NULL) {
-				/* Password session response (Part 1, "Password Authorizations"):
-				 * empty nonceTPM, continueSession as the caller set it, empty hmac. */
-				mw_u16(&out, 0);
-				mw_u8(&out, (uint8_t)(sessions[i].attributes & TPMA_SESSION_CONTINUE));
-				mw_u16(&out, 0);
-				continue;
-			}
-			respond_session(&out, &sessions[i], i, needed, nonces[i], c.cc, handle,
-					t->rsp + params_at, params_len);
-			/* Part 1 §19.7: a policy session that authorized is reset for its next
-			 * use; continueSession clear ends the session (Part 1 §19.6). */
-			if (i < needed && sessions[i].sess->type != TPM_SE_HMAC) {
-				vtpm_session_policy_reset(sessions[i].sess);
-			}
-			if (!(sessions[i].attributes & TPMA_SESSION_CONTINUE)) {
-				vtpm_session_flush(sessions[i].sess);
-			}
-		}
-		mem_wipe(nonces, sizeof(nonces));
-		if (out.overflow) {
-			return TPM_RC_MEMORY;
-		}
-		*rsp_tag = TPM_ST_SESSIONS;
-	}
-	*len = out.off;
-	return TPM_RC_SUCCESS;
+	mem_wipe(auths, sizeof(auths));
+	mem_wipe(nonces, sizeof(nonces));
+	return rc;
 }
 
 uint32_t vtpm_execute(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t cmd_len,

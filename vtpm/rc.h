@@ -55,14 +55,17 @@
 #define TPM_RC_SELECTOR (RC_FMT1 + 0x018u)
 #define TPM_RC_INSUFFICIENT (RC_FMT1 + 0x01Au)
 #define TPM_RC_POLICY_FAIL (RC_FMT1 + 0x01Du)
+#define TPM_RC_INTEGRITY (RC_FMT1 + 0x01Fu)
 #define TPM_RC_POLICY_CC (RC_FMT1 + 0x024u)
 #define TPM_RC_RESERVED_BITS (RC_FMT1 + 0x021u)
 #define TPM_RC_CURVE (RC_FMT1 + 0x026u)
 
 #define RC_WARN 0x900u
+#define TPM_RC_OBJECT_MEMORY (RC_WARN + 0x002u)
 #define TPM_RC_SESSION_MEMORY (RC_WARN + 0x003u)
 #define TPM_RC_MEMORY (RC_WARN + 0x004u)
 #define TPM_RC_LOCALITY (RC_WARN + 0x007u)
+#define TPM_RC_TOO_MANY_CONTEXTS (RC_VER1 + 0x02Eu)
 #define TPM_RC_TESTING (RC_WARN + 0x00Au)
 /* "the nth handle references a transient object or session that is not loaded" */
 #define TPM_RC_REFERENCE_H0 (RC_WARN + 0x010u)

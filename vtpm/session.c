@@ -12,6 +12,13 @@
 
 struct vtpm_session *vtpm_session_find(struct vtpm *t, uint32_t handle)
 {
+	struct vtpm_session *s = vtpm_session_slot(t, handle);
+
+	return s != NULL && !s->saved ? s : NULL;
+}
+
+struct vtpm_session *vtpm_session_slot(struct vtpm *t, uint32_t handle)
+{
 	uint32_t ht = handle >> 24;
 	uint32_t slot = handle & 0x00FFFFFFu;
 	struct vtpm_session *s;
@@ -48,6 +55,16 @@ void vtpm_session_flush_all(struct vtpm *t)
 }
 
 unsigned int vtpm_session_count(const struct vtpm *t)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < VTPM_SESSION_SLOTS; i++) {
+		n += t->sessions[i].used && !t->sessions[i].saved ? 1u : 0u;
+	}
+	return n;
+}
+
+unsigned int vtpm_session_active_count(const struct vtpm *t)
 {
 	unsigned int n = 0;
 

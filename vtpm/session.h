@@ -6,8 +6,11 @@
  * Contract:
  *   - VTPM_SESSION_SLOTS sessions can be loaded at once (the TCG minimum of 3). A session
  *     lives in slot i and has the handle (TPM_HT_HMAC_SESSION or TPM_HT_POLICY_SESSION) << 24
- *     | i; handles are therefore reused after FlushContext. There is no ContextSave yet, so
- *     every active session is loaded.
+ *     | i; handles are therefore reused after FlushContext. TPM2_ContextSave (cmd_context.c)
+ *     turns a loaded session into a saved one: the slot keeps its handle, type and the
+ *     contextSequence of the one blob that may load it back, and nothing secret (the state
+ *     is in the encrypted blob). A saved session is active but not loaded:
+ *     vtpm_session_find does not return it; vtpm_session_slot does.
  *   - Sessions are volatile: vtpm_power_on (_TPM_Init) drops them all (TPM2_Startup only
  *     ever follows it).
  *   - Sessions are unsalted (no objects exist to decrypt a salt). An unbound session has the
@@ -42,6 +45,8 @@ struct vtpm;
 
 struct vtpm_session {
 	bool used;
+	bool saved;	    /* ContextSave'd: only type and saved_seq are meaningful */
+	uint64_t saved_seq; /* the contextSequence of the blob that may load it */
 	uint8_t type;	    /* TPM_SE_* */
 	uint8_t hash;	    /* bank index of authHash (types.h) */
 	uint16_t digest_size;
@@ -60,8 +65,11 @@ struct vtpm_session {
 	bool password_needed;	/* TPM2_PolicyPassword */
 };
 
-/* The loaded session with this handle, or NULL (wrong type, slot empty, out of range). */
+/* The loaded session with this handle, or NULL (wrong type, slot empty or saved, out of
+ * range). */
 struct vtpm_session *vtpm_session_find(struct vtpm *t, uint32_t handle);
+/* The active (loaded or saved) session with this handle, or NULL. */
+struct vtpm_session *vtpm_session_slot(struct vtpm *t, uint32_t handle);
 /* The handle of slot i's session (valid only while the slot is used). */
 uint32_t vtpm_session_handle(const struct vtpm *t, unsigned int slot);
 /* Drops every session (power on, Startup). */
@@ -70,6 +78,8 @@ void vtpm_session_flush_all(struct vtpm *t);
 void vtpm_session_flush(struct vtpm_session *s);
 /* Number of loaded sessions. */
 unsigned int vtpm_session_count(const struct vtpm *t);
+/* Number of active (loaded or saved) sessions. */
+unsigned int vtpm_session_active_count(const struct vtpm *t);
 /* Clears a policy session's policy state (TPM2_PolicyRestart, Part 3 §11.2; also used after a
  * successful authorization with continueSession, Part 1 §19.7). */
 void vtpm_session_policy_reset(struct vtpm_session *s);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "crypto/drbg.h"
+#include "vtpm/object.h"
 #include "vtpm/session.h"
 #include "vtpm/types.h"
 #include "vtpm/vtpm.h"
@@ -62,6 +63,11 @@ struct vtpm {
 	vtpm_pcr_values pcr;
 	uint32_t pcr_counter; /* pcrUpdateCounter */
 	struct vtpm_session sessions[VTPM_SESSION_SLOTS]; /* session.h */
+	struct vtpm_object objects[VTPM_OBJECT_SLOTS];	  /* object.h */
+	/* Context management (cmd_context.c): the per-boot context key drawn from the DRBG at
+	 * _TPM_Init (every Startup follows one) and the next contextSequence. */
+	uint8_t context_key[VTPM_PROOF_SIZE];
+	uint64_t context_seq;
 
 	/* scratch: the command is copied in before it is parsed (every byte of a guest page is
 	 * read exactly once, whatever the guest does to it meanwhile) and the response is built

@@ -1306,13 +1306,39 @@ static uint32_t rnd(void)
 	return (uint32_t)(rng_state >> 32);
 }
 
+/* The TPMS_CONTEXT of a saved session (every_command_needs_startup_and_succeeds_after
+ * saves one); until then a well-formed context whose integrity fails. */
+static uint8_t saved_context[1024];
+static size_t saved_context_len;
+
 /* A valid command for each table entry (the storm's starting point). */
 static void valid_command(struct cb *c, uint32_t cc)
 {
 	bool sessions = cc == TPM_CC_PCR_EXTEND || cc == TPM_CC_PCR_EVENT || cc == TPM_CC_PCR_RESET;
 	uint8_t d[64] = { 3 };
 
-	cb_start(c, sessions ? TPM_ST_SESSIONS : TPM_ST_NO_SESSIONS, cc);
+	/* Sequence commands name the sequence objects every_command_needs_startup_and_
+	 * succeeds_after starts: 0x80000000 and 0x80000001 (hash), 0x80000002 (event). */
+	if (cc == TPM_CC_SEQUENCE_COMPLETE || cc == TPM_CC_SEQUENCE_UPDATE) {
+		cb_start(c, TPM_ST_SESSIONS, cc);
+		cb_u32(c, cc == TPM_CC_SEQUENCE_COMPLETE ? 0x80000000u : 0x80000001u);
+		cb_pw(c, NULL, 0, 1);
+	} else if (cc == TPM_CC_EVENT_SEQUENCE_COMPLETE) {
+		cb_start(c, TPM_ST_SESSIONS, cc);
+		cb_u32(c, TPM_RH_NULL);
+		cb_u32(c, 0x80000002u);
+		cb_u32(c, 18);
+		cb_u32(c, TPM_RS_PW);
+		cb_u16(c, 0);
+		cb_u8(c, 1);
+		cb_u16(c, 0);
+		cb_u32(c, TPM_RS_PW);
+		cb_u16(c, 0);
+		cb_u8(c, 1);
+		cb_u16(c, 0);
+	} else {
+		cb_start(c, sessions ? TPM_ST_SESSIONS : TPM_ST_NO_SESSIONS, cc);
+	}
 	if (sessions) {
 		cb_u32(c, cc == TPM_CC_PCR_RESET ? 16 : TPM_RH_NULL);
 		cb_pw(c, NULL, 0, 1);
@@ -1335,7 +1361,21 @@ static void valid_command(struct cb *c, uint32_t cc)
 		cb_u16(c, TPM_ALG_SHA256);
 		break;
 	case TPM_CC_FLUSH_CONTEXT:
+	case TPM_CC_CONTEXT_SAVE:
 		cb_u32(c, 0x02000001u);
+		break;
+	case TPM_CC_CONTEXT_LOAD:
+		if (saved_context_len != 0) {
+			cb_bytes(c, saved_context, saved_context_len);
+		} else {
+			cb_u32(c, 0);
+			cb_u32(c, 0);
+			cb_u32(c, 0x02000002u);
+			cb_u32(c, TPM_RH_NULL);
+			cb_u16(c, 40);
+			cb_u16(c, 32);
+			cb_bytes(c, d, 38);
+		}
 		break;
 	case TPM_CC_POLICY_COMMAND_CODE:
 		cb_u32(c, TPM_CC_PCR_EXTEND);
@@ -1365,7 +1405,17 @@ static void valid_command(struct cb *c, uint32_t cc)
 		break;
 	case TPM_CC_STIR_RANDOM:
 	case TPM_CC_PCR_EVENT:
+	case TPM_CC_SEQUENCE_UPDATE:
+	case TPM_CC_EVENT_SEQUENCE_COMPLETE:
 		cb_tpm2b(c, d, 40);
+		break;
+	case TPM_CC_SEQUENCE_COMPLETE:
+		cb_tpm2b(c, d, 40);
+		cb_u32(c, TPM_RH_OWNER);
+		break;
+	case TPM_CC_HASH_SEQUENCE_START:
+		cb_tpm2b(c, d + 8, 8); /* eight zero octets: the empty authValue */
+		cb_u16(c, TPM_ALG_SHA256);
 		break;
 	case TPM_CC_GET_CAPABILITY:
 		cb_u32(c, TPM_CAP_TPM_PROPERTIES);
@@ -1595,6 +1645,24 @@ KTEST(vtpm, every_command_needs_startup_and_succeeds_after)
 	ASSERT_EQ(run_raw(&f, 0, c.b, c.n), TPM_RC_SUCCESS);
 	valid_command(&c, TPM_CC_START_AUTH_SESSION);
 	ASSERT_EQ(run_raw(&f, 0, c.b, c.n), TPM_RC_SUCCESS);
+	/* Sequence objects 0x80000000 and 0x80000001 (SHA-256) for SequenceComplete and
+	 * SequenceUpdate and 0x80000002 (event) for EventSequenceComplete; HashSequenceStart
+	 * then re-creates the first one. Their auth is empty (eight zero octets, which are
+	 * not significant). */
+	valid_command(&c, TPM_CC_HASH_SEQUENCE_START);
+	ASSERT_EQ(run_raw(&f, 0, c.b, c.n), TPM_RC_SUCCESS);
+	ASSERT_EQ(run_raw(&f, 0, c.b, c.n), TPM_RC_SUCCESS);
+	c.b[c.n - 1] = TPM_ALG_NULL;
+	ASSERT_EQ(run_raw(&f, 0, c.b, c.n), TPM_RC_SUCCESS);
+	/* A third session (0x02000002), saved for ContextLoad; ContextSave then saves
+	 * 0x02000001, which FlushContext flushes while saved. */
+	valid_command(&c, TPM_CC_START_AUTH_SESSION);
+	ASSERT_EQ(run_raw(&f, 0, c.b, c.n), TPM_RC_SUCCESS);
+	cb_start(&c, TPM_ST_NO_SESSIONS, TPM_CC_CONTEXT_SAVE);
+	cb_u32(&c, 0x02000002u);
+	ASSERT_EQ(run(&f, &c), TPM_RC_SUCCESS);
+	saved_context_len = f.rsp_len - 10;
+	memcpy(saved_context, f.rsp + 10, saved_context_len);
 	/* The storm's starting points are all valid commands (Startup is valid but refused). */
 	for (unsigned int i = 0; i < vtpm_command_count; i++) {
 		uint32_t want = vtpm_commands[i].cc == TPM_CC_STARTUP ? TPM_RC_INITIALIZE : 0;
