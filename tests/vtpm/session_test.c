@@ -662,7 +662,7 @@ static void ossl_kdfa(unsigned int bank, const uint8_t *key, size_t kl, const ch
 		      const uint8_t *u, size_t ul, const uint8_t *v, size_t vl, uint32_t bits,
 		      uint8_t *out)
 {
-	uint8_t acc[256];
+	uint8_t acc[256] = { 0 };
 	size_t have = 0;
 
 	for (uint32_t i = 1; have < bits / 8; i++) {
