@@ -8,6 +8,7 @@
  * (objects and NV indices: TPM_RC_REFERENCE_H1 / TPM_RC_HANDLE + handle 2).
  */
 #include "crypto/kdf.h"
+#include "vtpm/entity.h"
 #include "kernel/string.h"
 #include "vtpm/commands.h"
 #include "vtpm/object.h"
@@ -54,6 +55,14 @@ static uint32_t mr_sym_def(struct mr *r, uint16_t *alg, uint16_t *key_bits, uint
 		return mr_alg_hash(r, &h, false);
 	}
 	return mr_fail(r, TPM_RC_SYMMETRIC);
+}
+
+static bool is_sequence(struct vtpm *t, uint32_t h)
+{
+	const struct vtpm_object *o = vtpm_object_find(t, h);
+
+	return o != NULL &&
+	       (o->kind == VTPM_OBJ_HASH_SEQUENCE || o->kind == VTPM_OBJ_EVENT_SEQUENCE);
 }
 
 uint32_t vtpm_cmd_start_auth_session(struct vtpm *t, struct vtpm_cmd *c)
@@ -107,7 +116,15 @@ uint32_t vtpm_cmd_start_auth_session(struct vtpm *t, struct vtpm_cmd *c)
 	if (sym != TPM_ALG_NULL && sym != TPM_ALG_AES) {
 		return rc_param(TPM_RC_SYMMETRIC, 4);
 	}
-	/* tpmKey is TPM_RH_NULL (engine): encryptedSalt must be the Empty Buffer. */
+	/* A sequence object can neither salt nor bind a session (it has no key and an empty
+	 * Name); salted sessions (a loaded decryption key as tpmKey) are not implemented. */
+	if (c->handles[0] != TPM_RH_NULL) {
+		return rc_handle(TPM_RC_HANDLE, 1);
+	}
+	if (is_sequence(t, c->handles[1])) {
+		return rc_handle(TPM_RC_HANDLE, 2);
+	}
+	/* tpmKey is TPM_RH_NULL: encryptedSalt must be the Empty Buffer. */
 	if (salt_size != 0) {
 		return rc_param(TPM_RC_VALUE, 2);
 	}
@@ -134,16 +151,20 @@ uint32_t vtpm_cmd_start_auth_session(struct vtpm *t, struct vtpm_cmd *c)
 	if (c->handles[1] != TPM_RH_NULL) {
 		/* Bound session (Part 1 §19.6, session key creation): sessionKey =
 		 * KDFa(authHash, bind.authValue || salt, "ATH", nonceTPM, nonceCaller, bits).
-		 * The authValue of every bind entity of this slice and the salt are empty. */
+		 * The salt is empty (unsalted sessions). */
 		static const uint8_t ath[] = { 'A', 'T', 'H' };
+		const uint8_t *bind_auth;
+		size_t bind_auth_len = vtpm_entity_auth(t, c->handles[1], &bind_auth);
 
-		if (kdf_kdfa(hi->id, NULL, 0, ath, sizeof(ath), s->nonce_tpm, hi->size,
-			     nonce_caller, nonce_size, (uint32_t)hi->size * 8u,
+		if (kdf_kdfa(hi->id, bind_auth, bind_auth_len, ath, sizeof(ath), s->nonce_tpm,
+			     hi->size, nonce_caller, nonce_size, (uint32_t)hi->size * 8u,
 			     s->session_key) != 0) {
 			vtpm_session_flush(s);
 			return TPM_RC_FAILURE;
 		}
 		s->session_key_size = hi->size;
+		s->bound = true;
+		vtpm_session_bind_id(t, c->handles[1], s->bind_id);
 	}
 	s->used = true;
 	c->rsp_handle = vtpm_session_handle(t, slot);

@@ -9,6 +9,7 @@
  */
 #include "kernel/string.h"
 #include "vtpm/commands.h"
+#include "vtpm/hierarchy.h"
 #include "vtpm/pcr.h"
 #include "vtpm/random.h"
 #include "vtpm/rc.h"
@@ -64,6 +65,10 @@ uint32_t vtpm_cmd_startup(struct vtpm *t, struct vtpm_cmd *c)
 		vtpm_pcr_startup_clear(t, c->locality);
 		t->reset_count++;
 		t->restart_count = 0;
+	}
+	/* TPMA_STARTUP_CLEAR (Part 2 §8.12): every Startup(CLEAR) enables the hierarchies. */
+	if (su == TPM_SU_CLEAR) {
+		vtpm_hierarchy_startup_clear(t);
 	}
 	t->orderly = t->shutdown != VTPM_SHUTDOWN_NONE;
 	t->shutdown = VTPM_SHUTDOWN_NONE;

@@ -33,6 +33,18 @@ enum vtpm_handle_kind {
 	VTPM_H_POLICY,	    /* TPMI_SH_POLICY: a loaded policy (or trial) session */
 	VTPM_H_OBJECT,	    /* TPMI_DH_OBJECT: a loaded transient object (object.h) */
 	VTPM_H_CONTEXT,	    /* TPMI_DH_CONTEXT: a loaded session or transient object */
+	VTPM_H_HIERARCHY,   /* TPMI_RH_HIERARCHY: OWNER, ENDORSEMENT, PLATFORM (enabled) */
+	VTPM_H_HIERARCHY_NULL, /* TPMI_RH_HIERARCHY+: also TPM_RH_NULL */
+	VTPM_H_HIERARCHY_AUTH, /* TPMI_RH_HIERARCHY_AUTH: OWNER, ENDORSEMENT, PLATFORM, LOCKOUT */
+	VTPM_H_ENABLES,	    /* TPMI_RH_ENABLES: OWNER, ENDORSEMENT, PLATFORM, PLATFORM_NV */
+	VTPM_H_PROVISION,   /* TPMI_RH_PROVISION: OWNER, PLATFORM */
+	VTPM_H_CLEAR,	    /* TPMI_RH_CLEAR: LOCKOUT, PLATFORM */
+	VTPM_H_LOCKOUT,	    /* TPMI_RH_LOCKOUT */
+	VTPM_H_PLATFORM,    /* TPMI_RH_PLATFORM */
+	VTPM_H_ENDORSEMENT, /* TPMI_RH_ENDORSEMENT: ENDORSEMENT (used by e.g. ActivateCredential) */
+	VTPM_H_NV_AUTH,	    /* TPMI_RH_NV_AUTH: OWNER, PLATFORM, a defined NV index */
+	VTPM_H_NV_INDEX,    /* TPMI_RH_NV_INDEX: a defined NV index */
+	VTPM_H_ENTITY,	    /* TPMI_DH_ENTITY (no NULL) */
 };
 
 /* Command flags (-> TPMA_CC bits). */

@@ -17,6 +17,8 @@
 #include "crypto/hash.h"
 #include "kernel/string.h"
 #include "vtpm/commands.h"
+#include "vtpm/entity.h"
+#include "vtpm/hierarchy.h"
 #include "vtpm/object.h"
 #include "vtpm/pcr.h"
 #include "vtpm/random.h"
@@ -100,6 +102,7 @@ int vtpm_manufacture(struct vtpm *t)
 	if (rc == 0) {
 		bastion_memcpy(t->seeds, fresh.seeds, sizeof(fresh.seeds));
 		bastion_memcpy(t->proofs, fresh.proofs, sizeof(fresh.proofs));
+		vtpm_hierarchy_manufacture(t);
 		t->pcr_allocated = (uint8_t)((1u << VTPM_NUM_HASHES) - 1u);
 		t->clock_base = 0;
 		t->clock_last = 0;
@@ -256,48 +259,24 @@ static uint32_t check_sessions(struct vtpm *t, const struct vtpm_command_desc *d
 	return TPM_RC_SUCCESS;
 }
 
-/* The authValue of an entity: a sequence object's own (object.h); PCRs, hierarchies and
- * TPM_RH_NULL have the empty authValue in this slice. */
-static size_t entity_auth(struct vtpm *t, uint32_t handle, const uint8_t **auth)
-{
-	const struct vtpm_object *o = vtpm_object_find(t, handle);
-
-	if (o != NULL) {
-		*auth = o->auth;
-		return o->auth_size;
-	}
-	*auth = NULL;
-	return 0;
-}
-
-/* The authPolicy of an entity of this slice: the Empty Buffer (no PCR_SetAuthPolicy or
- * SetPrimaryPolicy yet). */
-static size_t entity_policy(uint32_t handle, const uint8_t **policy)
-{
-	(void)handle;
-	*policy = NULL;
-	return 0;
-}
-
 /* A password (or PolicyPassword authValue) against the entity's authValue. Trailing zero
  * octets are not significant (authValues are used with trailing zeros removed, Part 1
  * "Password Authorizations"), so "" and "\0\0" both match the empty authValue. */
 static bool password_ok(struct vtpm *t, const struct session *s, uint32_t handle)
 {
 	const uint8_t *auth;
-	size_t auth_len = entity_auth(t, handle, &auth);
-	size_t len = s->hmac_size;
+	size_t auth_len = vtpm_entity_auth(t, handle, &auth);
+	size_t len = vtpm_auth_trim(s->hmac, s->hmac_size);
 
-	while (len > 0 && s->hmac[len - 1] == 0) {
-		len--;
-	}
 	return len == auth_len && (len == 0 || ct_memeq(s->hmac, auth, len));
 }
 
 /* cpHash = H_authHash(commandCode || Name(handle 1) || ... || parameters) (Part 1 §18.7).
- * The Name of a PCR or a permanent handle is the handle itself; a sequence object's Name is
- * the Empty Buffer. */
-static void cp_hash(const struct vtpm_session *sess, uint32_t cc, const uint32_t *handles,
+ * Names come from the entity interface (entity.h): a PCR's, permanent handle's or session's
+ * Name is its handle, an object's or NV index's nameAlg || H(public area), a sequence
+ * object's the Empty Buffer. names[i] were taken before the handler ran. */
+static void cp_hash(const struct vtpm_session *sess, uint32_t cc,
+		    const uint8_t (*names)[VTPM_MAX_NAME], const size_t *name_sizes,
 		    unsigned int n_handles, const uint8_t *params, size_t params_len,
 		    uint8_t *out)
 {
@@ -308,13 +287,7 @@ static void cp_hash(const struct vtpm_session *sess, uint32_t cc, const uint32_t
 	put_be32(b, cc);
 	hash_update(&h, b, 4);
 	for (unsigned int i = 0; i < n_handles; i++) {
-		/* A sequence object (the only transient object) has the Empty Buffer as its
-		 * Name (object.h), so it adds nothing. */
-		if (handles[i] >> 24 == TPM_HT_TRANSIENT) {
-			continue;
-		}
-		put_be32(b, handles[i]);
-		hash_update(&h, b, 4);
+		hash_update(&h, names[i], name_sizes[i]);
 	}
 	hash_update(&h, params, params_len);
 	hash_final(&h, out);
@@ -326,7 +299,7 @@ static uint32_t check_policy(struct vtpm *t, const struct session *s, unsigned i
 {
 	const struct vtpm_session *ps = s->sess;
 	const uint8_t *policy;
-	size_t policy_len = entity_policy(handle, &policy);
+	size_t policy_len = vtpm_entity_policy(t, handle, &policy);
 
 	if (policy_len != ps->digest_size ||
 	    !ct_memeq(policy, ps->policy_digest, ps->digest_size)) {
@@ -368,7 +341,12 @@ static size_t session_auth(struct vtpm *t, const struct session *s, unsigned int
 	if (i >= needed || (s->sess->type != TPM_SE_HMAC && !s->sess->auth_value_needed)) {
 		return 0;
 	}
-	return entity_auth(t, handle, auth);
+	/* The bound-entity rule (Part 1 §19.6.2): an HMAC session authorizing the entity it
+	 * is bound to already holds its authValue in the session key. */
+	if (s->sess->type == TPM_SE_HMAC && vtpm_session_is_bound_to(t, s->sess, handle)) {
+		return 0;
+	}
+	return vtpm_entity_auth(t, handle, auth);
 }
 
 /* Checks each session: passwords, policy assertions, command HMACs (Part 1 §19.6.5:
@@ -383,7 +361,12 @@ static uint32_t check_auths(struct vtpm *t, const struct vtpm_command_desc *d,
 			    size_t params_len)
 {
 	unsigned int needed = auth_needed(d);
+	uint8_t names[VTPM_MAX_HANDLES][VTPM_MAX_NAME];
+	size_t name_sizes[VTPM_MAX_HANDLES] = { 0 };
 
+	for (unsigned int h = 0; h < d->n_handles; h++) {
+		name_sizes[h] = vtpm_entity_name(t, handles[h], names[h]);
+	}
 	for (unsigned int i = 0; i < count; i++) {
 		const struct vtpm_session *ss = s[i].sess;
 		uint32_t handle = authorized_handle(d, handles, i);
@@ -427,7 +410,7 @@ static uint32_t check_auths(struct vtpm *t, const struct vtpm_command_desc *d,
 			extra_len += es->digest_size;
 		}
 		auth_len = session_auth(t, &s[i], i, needed, handle, &auth);
-		cp_hash(ss, d->cc, handles, d->n_handles, params, params_len, cp);
+		cp_hash(ss, d->cc, names, name_sizes, d->n_handles, params, params_len, cp);
 		if (vtpm_session_hmac(ss, auth, auth_len, cp, s[i].nonce, s[i].nonce_size,
 				      ss->nonce_tpm, ss->digest_size, extra, extra_len,
 				      s[i].attributes, mac) != 0) {
@@ -492,74 +475,6 @@ static void respond_session(struct mw *out, const struct session *s, unsigned in
 	}
 	mw_tpm2b(out, mac, ss->digest_size);
 	mem_wipe(mac, sizeof(mac));
-}
-
-/* Handle-area validation of handle n (0-based) by interface type (Part 2 §9, Part 3 §5.4):
- * a value outside the type is TPM_RC_VALUE + handle; a transient object or session that is
- * not loaded TPM_RC_REFERENCE_H0 + n; a persistent object or NV index that does not exist
- * TPM_RC_HANDLE + handle (none exist yet). */
-static uint32_t handle_check(struct vtpm *t, enum vtpm_handle_kind kind, uint32_t h,
-			     unsigned int n)
-{
-	uint32_t ht = h >> 24;
-
-	switch (kind) {
-	case VTPM_H_PCR:
-		return h < VTPM_NUM_PCRS ? TPM_RC_SUCCESS : rc_handle(TPM_RC_VALUE, n + 1);
-	case VTPM_H_PCR_NULL:
-		return h < VTPM_NUM_PCRS || h == TPM_RH_NULL ? TPM_RC_SUCCESS
-							     : rc_handle(TPM_RC_VALUE, n + 1);
-	case VTPM_H_OBJECT_NULL:
-	case VTPM_H_ENTITY_NULL:
-		if (h == TPM_RH_NULL) {
-			return TPM_RC_SUCCESS;
-		}
-		if (ht == TPM_HT_TRANSIENT) {
-			/* A loaded object here is a sequence object, which can neither salt
-			 * nor bind a session in this slice. */
-			return vtpm_object_find(t, h) != NULL ? rc_handle(TPM_RC_HANDLE, n + 1)
-							       : TPM_RC_REFERENCE_H0 + n;
-		}
-		if (ht == TPM_HT_PERSISTENT) {
-			return rc_handle(TPM_RC_HANDLE, n + 1);
-		}
-		if (kind == VTPM_H_ENTITY_NULL) {
-			if (ht == TPM_HT_NV_INDEX) {
-				return rc_handle(TPM_RC_HANDLE, n + 1);
-			}
-			if (h < VTPM_NUM_PCRS || h == TPM_RH_OWNER || h == TPM_RH_ENDORSEMENT ||
-			    h == TPM_RH_PLATFORM || h == TPM_RH_LOCKOUT) {
-				return TPM_RC_SUCCESS;
-			}
-		}
-		return rc_handle(TPM_RC_VALUE, n + 1);
-	case VTPM_H_POLICY:
-		if (ht != TPM_HT_POLICY_SESSION) {
-			return rc_handle(TPM_RC_VALUE, n + 1);
-		}
-		return vtpm_session_find(t, h) != NULL ? TPM_RC_SUCCESS : TPM_RC_REFERENCE_H0 + n;
-	case VTPM_H_OBJECT:
-		if (ht == TPM_HT_TRANSIENT) {
-			return vtpm_object_find(t, h) != NULL ? TPM_RC_SUCCESS
-							       : TPM_RC_REFERENCE_H0 + n;
-		}
-		return ht == TPM_HT_PERSISTENT ? rc_handle(TPM_RC_HANDLE, n + 1)
-					       : rc_handle(TPM_RC_VALUE, n + 1);
-	case VTPM_H_CONTEXT:
-		/* TPMI_DH_CONTEXT: a loaded session or transient object. */
-		if (ht == TPM_HT_HMAC_SESSION || ht == TPM_HT_POLICY_SESSION) {
-			return vtpm_session_find(t, h) != NULL ? TPM_RC_SUCCESS
-								: TPM_RC_REFERENCE_H0 + n;
-		}
-		if (ht == TPM_HT_TRANSIENT) {
-			return vtpm_object_find(t, h) != NULL ? TPM_RC_SUCCESS
-							       : TPM_RC_REFERENCE_H0 + n;
-		}
-		return rc_handle(TPM_RC_VALUE, n + 1);
-	case VTPM_H_NONE:
-		break;
-	}
-	return rc_handle(TPM_RC_VALUE, n + 1);
 }
 
 static bool allowed_in_failure_mode(uint32_t cc)
@@ -705,7 +620,7 @@ static uint32_t run(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t
 		if (in.rc != TPM_RC_SUCCESS) {
 			return rc_handle(TPM_RC_INSUFFICIENT, h + 1);
 		}
-		rc = handle_check(t, (enum vtpm_handle_kind)d->kind[h], c.handles[h], h);
+		rc = vtpm_entity_check(t, (enum vtpm_handle_kind)d->kind[h], c.handles[h], h + 1);
 		if (rc != TPM_RC_SUCCESS) {
 			return rc;
 		}

@@ -2,6 +2,7 @@
 #include "vtpm/object.h"
 
 #include "kernel/string.h"
+#include "vtpm/rc.h"
 #include "vtpm/state.h"
 #include "vtpm/tpm2.h"
 
@@ -68,4 +69,48 @@ void vtpm_object_update(struct vtpm_object *o, const uint8_t *data, size_t len)
 			hash_update(&o->h[b], data, len);
 		}
 	}
+}
+
+uint32_t vtpm_object_check(struct vtpm *t, uint32_t h, unsigned int n)
+{
+	if (h >> 24 == TPM_HT_TRANSIENT) {
+		return vtpm_object_find(t, h) != NULL ? TPM_RC_SUCCESS : TPM_RC_REFERENCE_H0 + n - 1;
+	}
+	/* No persistent objects until EvictControl. */
+	return rc_handle(TPM_RC_HANDLE, n);
+}
+
+size_t vtpm_object_auth(struct vtpm *t, uint32_t h, const uint8_t **auth)
+{
+	const struct vtpm_object *o = vtpm_object_find(t, h);
+
+	if (o == NULL || o->auth_size == 0) {
+		*auth = NULL;
+		return 0;
+	}
+	*auth = o->auth;
+	return o->auth_size;
+}
+
+size_t vtpm_object_policy(struct vtpm *t, uint32_t h, const uint8_t **policy)
+{
+	const struct vtpm_object *o = vtpm_object_find(t, h);
+
+	if (o == NULL || o->policy_size == 0) {
+		*policy = NULL;
+		return 0;
+	}
+	*policy = o->policy;
+	return o->policy_size;
+}
+
+size_t vtpm_object_name(struct vtpm *t, uint32_t h, uint8_t *name)
+{
+	const struct vtpm_object *o = vtpm_object_find(t, h);
+
+	if (o == NULL) {
+		return 0;
+	}
+	bastion_memcpy(name, o->name, o->name_size);
+	return o->name_size;
 }

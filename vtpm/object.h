@@ -40,7 +40,20 @@ struct vtpm_object {
 	uint16_t auth_size;
 	uint8_t auth[VTPM_MAX_DIGEST];
 	struct hash_ctx h[VTPM_NUM_HASHES]; /* hash sequence: h[0]; event: h[bank] */
+	/* The entity interface (entity.h): Name (empty for a sequence) and authPolicy. */
+	uint16_t name_size;
+	uint8_t name[VTPM_MAX_NAME];
+	uint16_t policy_size;
+	uint8_t policy[VTPM_MAX_DIGEST];
 };
+
+/* The entity interface (entity.h) for transient and persistent handles. check: loaded
+ * transient object (else TPM_RC_REFERENCE_H0 + n - 1), existing persistent one (else
+ * TPM_RC_HANDLE + handle n). */
+uint32_t vtpm_object_check(struct vtpm *t, uint32_t h, unsigned int n);
+size_t vtpm_object_auth(struct vtpm *t, uint32_t h, const uint8_t **auth);
+size_t vtpm_object_policy(struct vtpm *t, uint32_t h, const uint8_t **policy);
+size_t vtpm_object_name(struct vtpm *t, uint32_t h, uint8_t *name);
 
 /* The loaded object with this handle, or NULL (not transient, out of range, slot empty). */
 struct vtpm_object *vtpm_object_find(struct vtpm *t, uint32_t handle);

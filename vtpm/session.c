@@ -2,11 +2,13 @@
 #include "vtpm/session.h"
 
 #include "crypto/aes.h"
+#include "crypto/ct.h"
 #include "crypto/aes_modes.h"
 #include "crypto/hash.h"
 #include "crypto/hmac.h"
 #include "crypto/kdf.h"
 #include "kernel/string.h"
+#include "vtpm/entity.h"
 #include "vtpm/state.h"
 #include "vtpm/tpm2.h"
 
@@ -175,4 +177,31 @@ int vtpm_session_crypt(const struct vtpm_session *s, const uint8_t *auth, size_t
 	}
 	mem_wipe(kiv, sizeof(kiv));
 	return rc == 0 ? 0 : -1;
+}
+
+void vtpm_session_bind_id(struct vtpm *t, uint32_t handle, uint8_t *id)
+{
+	const uint8_t *auth;
+	size_t auth_len;
+
+	bastion_memset(id, 0, VTPM_MAX_NAME);
+	(void)vtpm_entity_name(t, handle, id);
+	auth_len = vtpm_entity_auth(t, handle, &auth);
+	for (size_t i = 0; i < auth_len && i < VTPM_MAX_NAME; i++) {
+		id[i] ^= auth[i];
+	}
+}
+
+bool vtpm_session_is_bound_to(struct vtpm *t, const struct vtpm_session *s, uint32_t handle)
+{
+	uint8_t id[VTPM_MAX_NAME];
+	bool same;
+
+	if (!s->bound) {
+		return false;
+	}
+	vtpm_session_bind_id(t, handle, id);
+	same = ct_memeq(id, s->bind_id, sizeof(id));
+	mem_wipe(id, sizeof(id));
+	return same;
 }

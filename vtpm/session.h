@@ -17,9 +17,8 @@
  *     empty sessionKey; a session bound to a PCR or a hierarchy has sessionKey =
  *     KDFa(authHash, bind.authValue || salt, "ATH", nonceTPM, nonceCaller, digest bits)
  *     (Part 1 §19.6, session key creation) with an empty salt. The HMAC key is sessionKey ||
- *     authValue; every entity of this slice has the empty authValue, so a bound session
- *     authorizes its bind entity and any other one with the same key (the bound-entity rule
- *     of Part 1 §19.6 is moot until entities have authValues).
+ *     authValue, except that a bound session authorizing its own bind entity leaves the
+ *     authValue out (Part 1 §19.6.2, the bound-entity rule).
  *   - Parameter encryption: AES-CFB (128/192/256-bit keys) per vtpm_session_crypt; XOR is
  *     not implemented.
  *   - Secrets (session keys, HMAC keys) are wiped after use.
@@ -55,6 +54,11 @@ struct vtpm_session {
 	uint8_t nonce_tpm[VTPM_MAX_DIGEST]; /* digest_size bytes: the last nonceTPM */
 	uint8_t session_key[VTPM_MAX_DIGEST];
 	uint16_t session_key_size; /* 0 (unbound) or digest_size (bound) */
+	/* A bound session (Part 1 §19.6.2): the bind entity's Name with its authValue at
+	 * start XORed in, so the session stops counting as bound to it when either changes;
+	 * all zero for an unbound session. */
+	bool bound;
+	uint8_t bind_id[VTPM_MAX_NAME];
 	/* policy sessions (Part 1 §19.7) */
 	uint8_t policy_digest[VTPM_MAX_DIGEST];
 	bool cc_set;	       /* TPM2_PolicyCommandCode ran: command_code is fixed */
@@ -109,3 +113,8 @@ int vtpm_session_crypt(const struct vtpm_session *s, const uint8_t *auth, size_t
 
 /* policyDigest_new = H(policyDigest_old || data[len]) (Part 3 §23, every policy command). */
 void vtpm_session_policy_extend(struct vtpm_session *s, const uint8_t *data, size_t len);
+
+/* The bind identity of an entity (see bind_id): Name XOR authValue, zero-padded. */
+void vtpm_session_bind_id(struct vtpm *t, uint32_t handle, uint8_t *id);
+/* True if s is bound to the entity handle (same Name and same authValue as at start). */
+bool vtpm_session_is_bound_to(struct vtpm *t, const struct vtpm_session *s, uint32_t handle);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "crypto/drbg.h"
+#include "vtpm/hierarchy.h"
 #include "vtpm/object.h"
 #include "vtpm/session.h"
 #include "vtpm/types.h"
@@ -45,6 +46,7 @@ struct vtpm {
 	/* Hierarchy proofs (Part 1 "Hierarchies"): HMAC keys for tickets. The null ones are
 	 * replaced at every TPM Reset. */
 	uint8_t proofs[VTPM_NUM_HIERARCHIES][VTPM_PROOF_SIZE];
+	struct vtpm_hierarchy_state hier; /* hierarchy.h: authValues, policies, enables */
 	uint8_t pcr_allocated; /* bit b: bank b allocated */
 	uint64_t clock_base;   /* TPMS_CLOCK_INFO.clock at the last _TPM_Init */
 	uint64_t clock_last;   /* last clock value observed (persisted across power cycles) */

@@ -20,6 +20,8 @@
 #define VTPM_NUM_PCRS 24u
 #define VTPM_PCR_SELECT_SIZE 3u /* PCR_SELECT_MIN == PCR_SELECT_MAX == 24 / 8 */
 #define VTPM_MAX_DIGEST 64u
+/* TPM2B_NAME holds a handle (4 octets) or nameAlg || digest (Part 1 §16). */
+#define VTPM_MAX_NAME (2u + VTPM_MAX_DIGEST)
 
 struct vtpm_hash_info {
 	uint16_t alg;	   /* TPM_ALG_ID */

@@ -1,0 +1,77 @@
+/* Hierarchy authValues, authPolicies and enables: see hierarchy.h. */
+#include "vtpm/hierarchy.h"
+
+#include "kernel/string.h"
+#include "vtpm/state.h"
+#include "vtpm/tpm2.h"
+
+int vtpm_hierarchy_auth_index(uint32_t h)
+{
+	switch (h) {
+	case TPM_RH_PLATFORM:
+		return VTPM_AUTH_PLATFORM;
+	case TPM_RH_OWNER:
+		return VTPM_AUTH_OWNER;
+	case TPM_RH_ENDORSEMENT:
+		return VTPM_AUTH_ENDORSEMENT;
+	case TPM_RH_LOCKOUT:
+		return VTPM_AUTH_LOCKOUT;
+	default:
+		return -1;
+	}
+}
+
+bool vtpm_hierarchy_enabled(const struct vtpm *t, uint32_t h)
+{
+	switch (h) {
+	case TPM_RH_PLATFORM:
+		return t->hier.ph_enable;
+	case TPM_RH_OWNER:
+		return t->hier.sh_enable;
+	case TPM_RH_ENDORSEMENT:
+		return t->hier.eh_enable;
+	default:
+		return true;
+	}
+}
+
+size_t vtpm_hierarchy_auth(struct vtpm *t, uint32_t h, const uint8_t **auth)
+{
+	int i = vtpm_hierarchy_auth_index(h);
+
+	if (i < 0 || t->hier.auth_size[i] == 0) {
+		*auth = NULL;
+		return 0;
+	}
+	*auth = t->hier.auth[i];
+	return t->hier.auth_size[i];
+}
+
+size_t vtpm_hierarchy_policy(struct vtpm *t, uint32_t h, const uint8_t **policy)
+{
+	int i = vtpm_hierarchy_auth_index(h);
+
+	if (i < 0 || t->hier.policy_size[i] == 0) {
+		*policy = NULL;
+		return 0;
+	}
+	*policy = t->hier.policy[i];
+	return t->hier.policy_size[i];
+}
+
+void vtpm_hierarchy_manufacture(struct vtpm *t)
+{
+	mem_wipe(&t->hier, sizeof(t->hier));
+	for (unsigned int i = 0; i < VTPM_NUM_AUTHS; i++) {
+		t->hier.policy_alg[i] = TPM_ALG_NULL;
+	}
+	vtpm_hierarchy_startup_clear(t);
+}
+
+void vtpm_hierarchy_startup_clear(struct vtpm *t)
+{
+	t->hier.ph_enable = true;
+	t->hier.sh_enable = true;
+	t->hier.eh_enable = true;
+	t->hier.ph_enable_nv = true;
+}
