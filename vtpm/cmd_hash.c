@@ -40,7 +40,7 @@ static void ticket_hmac(const struct vtpm *t, uint32_t hierarchy, const uint8_t 
 	uint8_t tag[2];
 
 	put_be16(tag, TPM_ST_HASHCHECK);
-	hmac_init(&h, HASH_SHA256, t->proofs[hierarchy_index(hierarchy)], VTPM_PROOF_SIZE);
+	hmac_init(&h, HASH_SHA256, t->ps.proofs[hierarchy_index(hierarchy)], VTPM_PROOF_SIZE);
 	hmac_update(&h, tag, sizeof(tag));
 	hmac_update(&h, digest, digest_size);
 	hmac_final(&h, out);

@@ -42,15 +42,15 @@ uint32_t vtpm_cmd_startup(struct vtpm *t, struct vtpm_cmd *c)
 	}
 	/* STATE needs state saved by Shutdown(STATE) (Part 3 §9.3.1: TPM_RC_VALUE "start type
 	 * is not compatible with previous shutdown sequence"). */
-	if (su == TPM_SU_STATE && t->shutdown != VTPM_SHUTDOWN_STATE) {
+	if (su == TPM_SU_STATE && t->ps.shutdown != VTPM_SHUTDOWN_STATE) {
 		return rc_param(TPM_RC_VALUE, 1);
 	}
 	if (su == TPM_SU_STATE) {
 		vtpm_pcr_resume(t);
-		t->restart_count++;
-	} else if (t->shutdown == VTPM_SHUTDOWN_STATE) {
+		t->ps.restart_count++;
+	} else if (t->ps.shutdown == VTPM_SHUTDOWN_STATE) {
 		vtpm_pcr_startup_clear(t, c->locality);
-		t->restart_count++;
+		t->ps.restart_count++;
 	} else {
 		/* TPM Reset: the null hierarchy gets a fresh seed and proof (Part 1,
 		 * "Hierarchies": the null seed changes on every TPM Reset). */
@@ -58,20 +58,20 @@ uint32_t vtpm_cmd_startup(struct vtpm *t, struct vtpm_cmd *c)
 			mem_wipe(null_seed, sizeof(null_seed));
 			return TPM_RC_FAILURE;
 		}
-		bastion_memcpy(t->seeds[VTPM_HIER_NULL], null_seed, VTPM_SEED_SIZE);
-		bastion_memcpy(t->proofs[VTPM_HIER_NULL], null_seed + VTPM_SEED_SIZE,
+		bastion_memcpy(t->ps.seeds[VTPM_HIER_NULL], null_seed, VTPM_SEED_SIZE);
+		bastion_memcpy(t->ps.proofs[VTPM_HIER_NULL], null_seed + VTPM_SEED_SIZE,
 			       VTPM_PROOF_SIZE);
 		mem_wipe(null_seed, sizeof(null_seed));
 		vtpm_pcr_startup_clear(t, c->locality);
-		t->reset_count++;
-		t->restart_count = 0;
+		t->ps.reset_count++;
+		t->ps.restart_count = 0;
 	}
 	/* TPMA_STARTUP_CLEAR (Part 2 §8.12): every Startup(CLEAR) enables the hierarchies. */
 	if (su == TPM_SU_CLEAR) {
 		vtpm_hierarchy_startup_clear(t);
 	}
-	t->orderly = t->shutdown != VTPM_SHUTDOWN_NONE;
-	t->shutdown = VTPM_SHUTDOWN_NONE;
+	t->orderly = t->ps.shutdown != VTPM_SHUTDOWN_NONE;
+	t->ps.shutdown = VTPM_SHUTDOWN_NONE;
 	t->started = true;
 	return TPM_RC_SUCCESS;
 }
@@ -90,9 +90,9 @@ uint32_t vtpm_cmd_shutdown(struct vtpm *t, struct vtpm_cmd *c)
 	}
 	if (su == TPM_SU_STATE) {
 		vtpm_pcr_save(t);
-		t->shutdown = VTPM_SHUTDOWN_STATE;
+		t->ps.shutdown = VTPM_SHUTDOWN_STATE;
 	} else if (su == TPM_SU_CLEAR) {
-		t->shutdown = VTPM_SHUTDOWN_CLEAR;
+		t->ps.shutdown = VTPM_SHUTDOWN_CLEAR;
 	} else {
 		return rc_param(TPM_RC_VALUE, 1);
 	}
@@ -151,7 +151,7 @@ uint32_t vtpm_cmd_get_test_result(struct vtpm *t, struct vtpm_cmd *c)
 		return rc;
 	}
 	mw_u16(c->out, 0); /* outData: no vendor diagnostics */
-	mw_u32(c->out, t->failure || !t->manufactured || !t->table_ok ? TPM_RC_FAILURE
+	mw_u32(c->out, t->failure || !t->ps.manufactured || !t->table_ok ? TPM_RC_FAILURE
 								     : TPM_RC_SUCCESS);
 	return TPM_RC_SUCCESS;
 }
@@ -169,8 +169,8 @@ uint32_t vtpm_cmd_read_clock(struct vtpm *t, struct vtpm_cmd *c)
 	since_init = t->plat.clock_ms(t->plat.ctx);
 	mw_u64(c->out, since_init);
 	mw_u64(c->out, t->clock_base + since_init);
-	mw_u32(c->out, t->reset_count);
-	mw_u32(c->out, t->restart_count);
+	mw_u32(c->out, t->ps.reset_count);
+	mw_u32(c->out, t->ps.restart_count);
 	mw_u8(c->out, TPM_YES); /* safe: Clock is kept in memory and never goes back */
 	return TPM_RC_SUCCESS;
 }

@@ -70,7 +70,7 @@ void vtpm_power_on(struct vtpm *t)
 	}
 	/* _TPM_Init (Part 1 §12.2.2): volatile state lost, Startup required. The clock keeps
 	 * counting from its last observed value (a TPM's Clock is non-volatile). */
-	t->clock_base = t->clock_last;
+	t->clock_base = t->ps.clock_last;
 	t->started = false;
 	t->orderly = false;
 	t->failure = false;
@@ -100,18 +100,18 @@ int vtpm_manufacture(struct vtpm *t)
 	}
 	rc = t->plat.entropy(t->plat.ctx, (uint8_t *)&fresh, sizeof(fresh));
 	if (rc == 0) {
-		bastion_memcpy(t->seeds, fresh.seeds, sizeof(fresh.seeds));
-		bastion_memcpy(t->proofs, fresh.proofs, sizeof(fresh.proofs));
+		bastion_memcpy(t->ps.seeds, fresh.seeds, sizeof(fresh.seeds));
+		bastion_memcpy(t->ps.proofs, fresh.proofs, sizeof(fresh.proofs));
 		vtpm_hierarchy_manufacture(t);
-		t->pcr_allocated = (uint8_t)((1u << VTPM_NUM_HASHES) - 1u);
+		t->ps.pcr_allocated = (uint8_t)((1u << VTPM_NUM_HASHES) - 1u);
 		t->clock_base = 0;
-		t->clock_last = 0;
-		t->reset_count = 0;
-		t->restart_count = 0;
-		t->shutdown = VTPM_SHUTDOWN_NONE;
-		bastion_memset(t->saved_pcr, 0, sizeof(t->saved_pcr));
-		t->saved_pcr_counter = 0;
-		t->manufactured = true;
+		t->ps.clock_last = 0;
+		t->ps.reset_count = 0;
+		t->ps.restart_count = 0;
+		t->ps.shutdown = VTPM_SHUTDOWN_NONE;
+		bastion_memset(t->ps.saved_pcr, 0, sizeof(t->ps.saved_pcr));
+		t->ps.saved_pcr_counter = 0;
+		t->ps.manufactured = true;
 		vtpm_power_on(t);
 	}
 	mem_wipe(&fresh, sizeof(fresh));
@@ -599,7 +599,7 @@ static uint32_t run(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t
 	if (d == NULL) {
 		return TPM_RC_COMMAND_CODE;
 	}
-	if (t->failure || !t->table_ok || !t->manufactured) {
+	if (t->failure || !t->table_ok || !t->ps.manufactured) {
 		if (!allowed_in_failure_mode(c.cc)) {
 			return TPM_RC_FAILURE;
 		}
@@ -734,7 +734,7 @@ uint32_t vtpm_execute(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size
 		if (copy != 0) {
 			bastion_memcpy(t->cmd, cmd, copy);
 		}
-		t->clock_last = t->clock_base + t->plat.clock_ms(t->plat.ctx);
+		t->ps.clock_last = t->clock_base + t->plat.clock_ms(t->plat.ctx);
 		rc = run(t, locality, t->cmd, cmd_len, &tag, &len);
 		if (rc != TPM_RC_SUCCESS) {
 			tag = tag == TPM_ST_RSP_COMMAND ? TPM_ST_RSP_COMMAND : TPM_ST_NO_SESSIONS;

@@ -25,11 +25,11 @@ bool vtpm_hierarchy_enabled(const struct vtpm *t, uint32_t h)
 {
 	switch (h) {
 	case TPM_RH_PLATFORM:
-		return t->hier.ph_enable;
+		return t->ps.hier.ph_enable;
 	case TPM_RH_OWNER:
-		return t->hier.sh_enable;
+		return t->ps.hier.sh_enable;
 	case TPM_RH_ENDORSEMENT:
-		return t->hier.eh_enable;
+		return t->ps.hier.eh_enable;
 	default:
 		return true;
 	}
@@ -39,39 +39,39 @@ size_t vtpm_hierarchy_auth(struct vtpm *t, uint32_t h, const uint8_t **auth)
 {
 	int i = vtpm_hierarchy_auth_index(h);
 
-	if (i < 0 || t->hier.auth_size[i] == 0) {
+	if (i < 0 || t->ps.hier.auth_size[i] == 0) {
 		*auth = NULL;
 		return 0;
 	}
-	*auth = t->hier.auth[i];
-	return t->hier.auth_size[i];
+	*auth = t->ps.hier.auth[i];
+	return t->ps.hier.auth_size[i];
 }
 
 size_t vtpm_hierarchy_policy(struct vtpm *t, uint32_t h, const uint8_t **policy)
 {
 	int i = vtpm_hierarchy_auth_index(h);
 
-	if (i < 0 || t->hier.policy_size[i] == 0) {
+	if (i < 0 || t->ps.hier.policy_size[i] == 0) {
 		*policy = NULL;
 		return 0;
 	}
-	*policy = t->hier.policy[i];
-	return t->hier.policy_size[i];
+	*policy = t->ps.hier.policy[i];
+	return t->ps.hier.policy_size[i];
 }
 
 void vtpm_hierarchy_manufacture(struct vtpm *t)
 {
-	mem_wipe(&t->hier, sizeof(t->hier));
+	mem_wipe(&t->ps.hier, sizeof(t->ps.hier));
 	for (unsigned int i = 0; i < VTPM_NUM_AUTHS; i++) {
-		t->hier.policy_alg[i] = TPM_ALG_NULL;
+		t->ps.hier.policy_alg[i] = TPM_ALG_NULL;
 	}
 	vtpm_hierarchy_startup_clear(t);
 }
 
 void vtpm_hierarchy_startup_clear(struct vtpm *t)
 {
-	t->hier.ph_enable = true;
-	t->hier.sh_enable = true;
-	t->hier.eh_enable = true;
-	t->hier.ph_enable_nv = true;
+	t->ps.hier.ph_enable = true;
+	t->ps.hier.sh_enable = true;
+	t->ps.hier.eh_enable = true;
+	t->ps.hier.ph_enable_nv = true;
 }

@@ -22,14 +22,14 @@ void vtpm_pcr_startup_clear(struct vtpm *t, uint8_t locality)
 
 void vtpm_pcr_resume(struct vtpm *t)
 {
-	bastion_memcpy(t->pcr, t->saved_pcr, sizeof(t->pcr));
-	t->pcr_counter = t->saved_pcr_counter;
+	bastion_memcpy(t->pcr, t->ps.saved_pcr, sizeof(t->pcr));
+	t->pcr_counter = t->ps.saved_pcr_counter;
 }
 
 void vtpm_pcr_save(struct vtpm *t)
 {
-	bastion_memcpy(t->saved_pcr, t->pcr, sizeof(t->pcr));
-	t->saved_pcr_counter = t->pcr_counter;
+	bastion_memcpy(t->ps.saved_pcr, t->pcr, sizeof(t->pcr));
+	t->ps.saved_pcr_counter = t->pcr_counter;
 }
 
 bool vtpm_pcr_may_extend(uint32_t pcr, uint8_t locality)
@@ -53,7 +53,7 @@ bool vtpm_pcr_may_reset(uint32_t pcr, uint8_t locality)
 
 bool vtpm_pcr_bank_allocated(const struct vtpm *t, unsigned int bank)
 {
-	return bank < VTPM_NUM_HASHES && ((t->pcr_allocated >> bank) & 1u) != 0;
+	return bank < VTPM_NUM_HASHES && ((t->ps.pcr_allocated >> bank) & 1u) != 0;
 }
 
 void vtpm_pcr_extend(struct vtpm *t, unsigned int bank, uint32_t pcr, const uint8_t *digest)

@@ -35,12 +35,13 @@
 /* One PCR bank slot holds the largest digest; bank b uses the first digest-size bytes. */
 typedef uint8_t vtpm_pcr_values[VTPM_NUM_HASHES][VTPM_NUM_PCRS][VTPM_MAX_DIGEST];
 
-struct vtpm {
-	struct vtpm_platform plat;
-	bool initialised;
-	bool table_ok; /* the command table passed its consistency check */
-
-	/* persistent */
+/*
+ * Everything that persists across power cycles, as a TPM keeps it in NV (Part 1 §37), in one
+ * plain struct with no pointers: nvimage.c serializes it as the NV image (version, size,
+ * SHA-256 checksum). Modules that add persistent state (NV indices, persistent objects,
+ * dictionary-attack state) add it here, never elsewhere.
+ */
+struct vtpm_persistent {
 	bool manufactured;
 	uint8_t seeds[VTPM_NUM_HIERARCHIES][VTPM_SEED_SIZE];
 	/* Hierarchy proofs (Part 1 "Hierarchies"): HMAC keys for tickets. The null ones are
@@ -48,13 +49,21 @@ struct vtpm {
 	uint8_t proofs[VTPM_NUM_HIERARCHIES][VTPM_PROOF_SIZE];
 	struct vtpm_hierarchy_state hier; /* hierarchy.h: authValues, policies, enables */
 	uint8_t pcr_allocated; /* bit b: bank b allocated */
-	uint64_t clock_base;   /* TPMS_CLOCK_INFO.clock at the last _TPM_Init */
 	uint64_t clock_last;   /* last clock value observed (persisted across power cycles) */
 	uint32_t reset_count;
 	uint32_t restart_count;
 	uint8_t shutdown;      /* VTPM_SHUTDOWN_*: what the last TPM2_Shutdown saved */
 	vtpm_pcr_values saved_pcr; /* valid when shutdown == VTPM_SHUTDOWN_STATE */
 	uint32_t saved_pcr_counter;
+};
+
+struct vtpm {
+	struct vtpm_platform plat;
+	bool initialised;
+	bool table_ok; /* the command table passed its consistency check */
+
+	struct vtpm_persistent ps;
+	uint64_t clock_base;   /* TPMS_CLOCK_INFO.clock at the last _TPM_Init */
 
 	/* volatile */
 	bool failure;	  /* failure mode (Part 1, "Failure Mode"): only GetTestResult/GetCapability */
