@@ -55,6 +55,15 @@ void vtpm_object_flush_all(struct vtpm *t)
 	}
 }
 
+void vtpm_object_flush_hierarchy(struct vtpm *t, uint32_t hierarchy)
+{
+	for (unsigned int i = 0; i < VTPM_OBJECT_SLOTS; i++) {
+		if (t->objects[i].used && t->objects[i].hierarchy == hierarchy) {
+			vtpm_object_flush(&t->objects[i]);
+		}
+	}
+}
+
 void vtpm_object_update(struct vtpm_object *o, const uint8_t *data, size_t len)
 {
 	for (size_t i = 0; i < len && o->first_len < sizeof(o->first); i++) {

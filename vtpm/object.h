@@ -40,6 +40,8 @@ struct vtpm_object {
 	uint16_t auth_size;
 	uint8_t auth[VTPM_MAX_DIGEST];
 	struct hash_ctx h[VTPM_NUM_HASHES]; /* hash sequence: h[0]; event: h[bank] */
+	uint32_t hierarchy;  /* TPM_RH_* of the hierarchy it belongs to (0: none, sequences) */
+	uint32_t attributes; /* TPMA_OBJECT (0 for sequences) */
 	/* The entity interface (entity.h): Name (empty for a sequence) and authPolicy. */
 	uint16_t name_size;
 	uint8_t name[VTPM_MAX_NAME];
@@ -64,5 +66,7 @@ uint32_t vtpm_object_handle(unsigned int slot);
 unsigned int vtpm_object_count(const struct vtpm *t);
 void vtpm_object_flush(struct vtpm_object *o);
 void vtpm_object_flush_all(struct vtpm *t);
+/* Flushes every loaded object of a hierarchy (hierarchy disabled, seed changed, Clear). */
+void vtpm_object_flush_hierarchy(struct vtpm *t, uint32_t hierarchy);
 /* Feeds data into every hash of a sequence object (and records its first octets). */
 void vtpm_object_update(struct vtpm_object *o, const uint8_t *data, size_t len);
