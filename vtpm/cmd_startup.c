@@ -96,6 +96,7 @@ uint32_t vtpm_cmd_shutdown(struct vtpm *t, struct vtpm_cmd *c)
 	} else {
 		return rc_param(TPM_RC_VALUE, 1);
 	}
+	vtpm_clock_update(t, true);
 	return TPM_RC_SUCCESS;
 }
 

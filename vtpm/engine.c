@@ -87,6 +87,17 @@ void vtpm_power_on(struct vtpm *t)
 	}
 }
 
+void vtpm_clock_update(struct vtpm *t, bool force)
+{
+	uint64_t now = t->clock_base + t->plat.clock_ms(t->plat.ctx);
+
+	/* Part 1 "Clock": the TPM saves Clock to NV periodically (and at Shutdown), not on
+	 * every tick, so the NV image changes only every VTPM_CLOCK_SAVE_MS while idle. */
+	if (force || now - t->ps.clock_last >= VTPM_CLOCK_SAVE_MS) {
+		t->ps.clock_last = now;
+	}
+}
+
 int vtpm_manufacture(struct vtpm *t)
 {
 	struct {
@@ -734,7 +745,7 @@ uint32_t vtpm_execute(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size
 		if (copy != 0) {
 			bastion_memcpy(t->cmd, cmd, copy);
 		}
-		t->ps.clock_last = t->clock_base + t->plat.clock_ms(t->plat.ctx);
+		vtpm_clock_update(t, false);
 		rc = run(t, locality, t->cmd, cmd_len, &tag, &len);
 		if (rc != TPM_RC_SUCCESS) {
 			tag = tag == TPM_ST_RSP_COMMAND ? TPM_ST_RSP_COMMAND : TPM_ST_NO_SESSIONS;

@@ -86,3 +86,8 @@ struct vtpm {
 	uint8_t cmd[VTPM_MAX_COMMAND_SIZE];
 	uint8_t rsp[VTPM_MAX_RESPONSE_SIZE];
 };
+
+/* How often the persistent Clock (ps.clock_last) is brought up to date while commands run;
+ * Shutdown saves it exactly (vtpm_clock_update(t, true)). */
+#define VTPM_CLOCK_SAVE_MS 4096u
+void vtpm_clock_update(struct vtpm *t, bool force);

@@ -61,3 +61,26 @@ void vtpm_power_on(struct vtpm *t);
  */
 uint32_t vtpm_execute(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t cmd_len,
 		      uint8_t *rsp, size_t rsp_cap, size_t *rsp_len);
+
+/*
+ * The NV image: everything the TPM keeps across power cycles (seeds, proofs, hierarchy auth
+ * and policy, PCR allocation, Clock, reset counters, the state saved by Shutdown(STATE), and
+ * as they arrive NV indices, persistent objects and dictionary-attack state) as one byte
+ * string with a header: magic "BSTNTPM\0", format version, payload size, SHA-256 of the
+ * payload (nvimage.c). The caller stores it (the host server in a file; the firmware, later,
+ * encrypted). Neither confidentiality nor authenticity is provided here: the image holds the
+ * primary seeds in the clear, so the caller must protect it.
+ *
+ * vtpm_nv_image_size: bytes of an image (fixed for a build).
+ * vtpm_nv_image_save: writes the image to out[cap]; 0, or -1 if cap is too small or the TPM
+ *   is not manufactured.
+ * vtpm_nv_image_load: replaces the persistent state with the image's and performs _TPM_Init
+ *   (vtpm_power_on): everything volatile is gone, TPM2_Startup comes next. -1 and the state
+ *   unchanged if the magic, version, size or checksum do not match; -1 and the TPM left
+ *   unmanufactured (failure mode) if the checksum matches but a field is out of range (a
+ *   buggy or hostile writer). in[] must not change during the call. The image format is this build's: an image from a build with a different layout
+ *   is refused by its version/size, never misread.
+ */
+size_t vtpm_nv_image_size(void);
+int vtpm_nv_image_save(const struct vtpm *t, uint8_t *out, size_t cap);
+int vtpm_nv_image_load(struct vtpm *t, const uint8_t *in, size_t len);

@@ -325,10 +325,11 @@ static void usage(void)
 		"  Bastion's vTPM engine over the Microsoft TPM simulator protocol.\n"
 		"  -port N      command port N (default 2321), platform port N+1\n"
 		"  -bind ADDR   IPv4 address to listen on (default 127.0.0.1)\n"
-		"  -state FILE  keep the TPM state in FILE (not available yet: the engine has no\n"
-		"               state serialization; without -state the state lives in memory)\n"
+		"  -state FILE  keep the TPM's NV image in FILE (loaded at start, created if\n"
+		"               missing, rewritten atomically after every change); without\n"
+		"               -state the state lives in memory\n"
 		"  -quiet       log errors only\n"
-		"  -rm          accepted for tpm_server compatibility (the state starts fresh)\n"
+		"  -rm          remove the -state FILE first (a new TPM), as tpm_server does\n"
 		"  Stops on the STOP code (21) on either port, or on a signal.\n");
 }
 
@@ -337,6 +338,7 @@ int main(int argc, char **argv)
 	static struct server s;
 	struct vtpm_platform plat;
 	const char *state = NULL;
+	bool remove_state = false;
 	long port = 2321;
 	size_t size;
 
@@ -364,7 +366,9 @@ int main(int argc, char **argv)
 			state = argv[++i];
 		} else if (!strcmp(a, "-rm")) {
 			/* The reference tpm_server's "delete the NV file first", which test harnesses
-			 * pass: the state is in memory, so every start is already fresh. */
+			 * pass: with -state the file is removed before it is opened; without it
+			 * every start is already fresh. */
+			remove_state = true;
 		} else if (!strcmp(a, "-quiet")) {
 			s.tpm.quiet = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "-help")) {
@@ -375,15 +379,6 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (state) {
-		/* vtpm/vtpm.h has no export/import of the engine state yet (issue #7 item 2: one
-		 * serializable NV image). Refuse rather than pretend to persist. */
-		mssim_log("-state %s: not supported yet: the engine has no state serialization "
-			  "(vtpm/vtpm.h); run without -state to keep the state in memory",
-			  state);
-		return 2;
-	}
-
 	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &s.start);
 	s.port = (uint16_t)port;
@@ -403,6 +398,12 @@ int main(int argc, char **argv)
 		mssim_log("engine init/manufacture failed");
 		return 1;
 	}
+	if (state && remove_state && unlink(state) != 0 && errno != ENOENT) {
+		mssim_log("-rm: cannot remove %s: %s", state, strerror(errno));
+		return 1;
+	}
+	if (state && mssim_state_open(&s.tpm, state) != 0)
+		return 1;
 	s.listen_fd[MSSIM_PORT_COMMAND] = listen_on(&s, s.port);
 	if (s.listen_fd[MSSIM_PORT_COMMAND] < 0)
 		return 1;
@@ -410,9 +411,10 @@ int main(int argc, char **argv)
 	if (s.listen_fd[MSSIM_PORT_PLATFORM] < 0)
 		return 1;
 	mssim_info(&s.tpm,
-		   "listening on %s: command port %u, platform port %u (manufactured, powered "
-		   "off until POWER_ON; state in memory)",
-		   inet_ntoa(s.bind_addr), s.port, s.port + 1);
+		   "listening on %s: command port %u, platform port %u (powered off until "
+		   "POWER_ON; state %s%s)",
+		   inet_ntoa(s.bind_addr), s.port, s.port + 1, state ? "in " : "in memory",
+		   state ? state : "");
 	serve(&s);
 	return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* TPM 2.0 Part 2: TPM_ST_NO_SESSIONS and the response codes the framing layer itself gives. */
@@ -129,6 +130,10 @@ static void run_command(struct mssim_tpm *tpm, struct mssim_conn *c, uint8_t loc
 	}
 	vtpm_execute(tpm->vtpm, locality, cmd, n, c->out + 4, VTPM_MAX_RESPONSE_SIZE, &rsp_len);
 	tpm->commands++;
+	/* -state: the NV image reaches the file before the response reaches the client, so an
+	 * acknowledged change is never lost; if it cannot, the server stops unanswered. */
+	if (mssim_state_sync(tpm) != 0)
+		exit(1);
 	if (rsp_len < TPM_HEADER_SIZE || rsp_len > VTPM_MAX_RESPONSE_SIZE) {
 		/* The engine promises a response header; never send garbage if it breaks that. */
 		mssim_log("conn %d: engine returned a %zu-byte response: TPM_RC_FAILURE", c->id,

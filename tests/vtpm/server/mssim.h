@@ -98,7 +98,19 @@ struct mssim_tpm {
 	/* GET_COMMAND_RESPONSE_SIZES statistics since the last query. */
 	uint32_t largest_cmd_size, largest_cmd_code, largest_rsp_size, largest_rsp_code;
 	uint64_t commands; /* TPM commands executed (for the exit log line) */
+	/* -state FILE (state.c): the file, its image size and the last image written. */
+	const char *state_path;
+	size_t state_size;
+	uint8_t *state_last;
 };
+
+/* -state FILE (state.c). open: loads FILE into the (initialised) engine, or writes the
+ * manufactured TPM to a new FILE; -1 with a message if FILE is unusable. sync: writes the NV
+ * image if it changed since the last write (atomically: FILE.tmp, fsync, rename); -1 with a
+ * message if that failed (the caller stops: the file would fall behind). Both are no-ops
+ * without -state. */
+int mssim_state_open(struct mssim_tpm *tpm, const char *path);
+int mssim_state_sync(struct mssim_tpm *tpm);
 
 struct mssim_conn {
 	enum mssim_port port;
