@@ -20,6 +20,7 @@
 #include "kernel/main.h"
 #include "kernel/platform.h"
 #include "kernel/vcpu.h"
+#include "kernel/vtpm_service.h"
 #include "protocols/dispatch.h"
 #include "kernel/version.h"
 #include "mm/mm.h"
@@ -94,6 +95,7 @@ void kmain(uint32_t platform_type)
 	platform_init(platform_type);  /* native: SVM + nested page tables; SNP: firmware to VMPL1 */
 	vcpu_registry_init(boot_params_vcpu_count(), 1); /* guest vCPUs (guest VMPL 1) */
 	svsm_dispatch_init();          /* check the protocol table once */
+	vtpm_service_init();           /* the guest's TPM: manufactured, powered on */
 	LOG_INFO("vcpus: %u", boot_params_vcpu_count());
 	LOG_INFO("ready");
 #ifdef CONFIG_KTEST

@@ -3,6 +3,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/vcpu.h"
+#include "kernel/vtpm_service.h"
 #include "mm/mm.h"
 #include "mm/page_state.h"
 #include "protocols/core_backend.h"
@@ -23,7 +24,7 @@ static void caa_clear_pending(const struct core_backend *be, gpa_t caa)
 void request_loop_handle_call(struct vcpu *v, const struct core_backend *be, bool *stop)
 {
 	struct vmsa *regs = platform()->vcpu_vmsa(v->pv);
-	struct svsm_call_ctx ctx = { .core = be, .vcpu = v->index };
+	struct svsm_call_ctx ctx = { .core = be, .vtpm = vtpm_service_backend(), .vcpu = v->index };
 	struct svsm_request req;
 	struct svsm_result res = svsm_result_code(SVSM_SUCCESS);
 	uint8_t pending = 0;

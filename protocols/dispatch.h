@@ -8,8 +8,8 @@
  * the query answers cannot drift apart (STYLE.md 11 item 1). svsm_dispatch_init() checks the
  * table once at boot and panics if it is broken.
  *
- * Today the table holds the core protocol only; the attestation and vTPM protocols each add
- * one row (and, if they need outside services, a backend pointer in struct svsm_call_ctx).
+ * Today the table holds the core and vTPM protocols; the attestation protocol adds one row
+ * (and, if it needs outside services, a backend pointer in struct svsm_call_ctx).
  * Portable (host-testable).
  */
 #pragma once
@@ -21,10 +21,14 @@
 #include "protocols/request.h"
 
 struct core_backend;
+struct vtpm_backend;
 
 /*
  * Everything a handler may use besides the registers. The request loop fills it per call.
  *   core                 the core protocol's view of the VM (protocols/core_backend.h)
+ *   vtpm                 the vTPM engine and its bounce buffer (protocols/vtpm_protocol.h);
+ *                        NULL when the VM has no vTPM (the vTPM protocol then answers
+ *                        SVSM_ERR_UNSUPPORTED_PROTOCOL)
  *   vcpu                 index of the calling vCPU in the backend's vCPU registry
  *   caller_vmsa_deleted  out: SVSM_CORE_DELETE_VCPU deleted the caller's own VMSA; the loop
  *                        must not resume that vCPU (the call "never returns", SVSM spec
@@ -32,6 +36,7 @@ struct core_backend;
  */
 struct svsm_call_ctx {
 	const struct core_backend *core;
+	const struct vtpm_backend *vtpm;
 	uint32_t vcpu;
 	bool caller_vmsa_deleted;
 };

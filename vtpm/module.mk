@@ -4,3 +4,6 @@
 # simulator protocol over TCP for tpm2-tools and tpm2-pytss).
 VTPM_SRCS := $(sort $(wildcard vtpm/*.c))
 KERNEL_C_SRCS += $(VTPM_SRCS)
+# The host unit tests (build/host/host_tests) link the engine too: the vTPM protocol's tests
+# (tests/host/protocols_vtpm_test.c) drive the real engine through the fake guest memory.
+HOST_PORTABLE_SRCS += $(VTPM_SRCS)

@@ -521,7 +521,7 @@ uint32_t fake_call(struct fake_core *f, uint32_t vcpu, uint64_t rax, uint64_t rc
 	f->regs.rdx = rdx;
 	f->regs.r8 = r8;
 	f->regs.r9 = r9;
-	f->ctx = (struct svsm_call_ctx){ .core = &f->be, .vcpu = vcpu };
+	f->ctx = (struct svsm_call_ctx){ .core = &f->be, .vtpm = f->vtpm, .vcpu = vcpu };
 	svsm_request_decode(&f->regs, &req);
 	svsm_dispatch(&f->ctx, &req, &res);
 	svsm_result_apply(&f->regs, &res);

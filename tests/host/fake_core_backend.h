@@ -103,6 +103,7 @@ struct fake_core {
 	bool alloc_fail;                /* the ledger's allocator fails */
 	size_t alloc_live;
 	uint64_t zeroed_pages;
+	const struct vtpm_backend *vtpm; /* the vTPM backend fake_call puts in the context */
 	struct vmsa regs;               /* the caller's registers after the last fake_call */
 	struct svsm_call_ctx ctx;       /* the context of the last fake_call */
 };

@@ -238,7 +238,7 @@ KTEST(protocols_dispatch, table_check_rejects_broken_rows)
 	EXPECT_NOT_NULL(svsm_dispatch_table_check(NULL, 1));
 }
 
-KTEST(protocols_dispatch, bastion_table_has_core_only)
+KTEST(protocols_dispatch, bastion_table_has_core_and_vtpm)
 {
 	const struct svsm_protocol_desc *d = NULL;
 
@@ -249,7 +249,11 @@ KTEST(protocols_dispatch, bastion_table_has_core_only)
 	EXPECT_EQ(d->min_version, 1u);
 	EXPECT_EQ(d->max_version, 1u);
 	EXPECT_NULL(svsm_dispatch_find(SVSM_ATTEST_PROTOCOL));
-	EXPECT_NULL(svsm_dispatch_find(SVSM_VTPM_PROTOCOL));
+	d = svsm_dispatch_find(SVSM_VTPM_PROTOCOL);
+	ASSERT_NOT_NULL(d);
+	EXPECT_STREQ(d->name, "vtpm");
+	EXPECT_EQ(d->min_version, 1u);
+	EXPECT_EQ(d->max_version, 1u);
 }
 
 KTEST(protocols_dispatch, unknown_protocol)
@@ -296,7 +300,10 @@ KTEST(protocols_dispatch, query_protocol_matrix)
 	ASSERT_NOT_NULL(f);
 	for (uint32_t protocol = 0; protocol <= 3; protocol++) {
 		for (uint32_t version = 0; version <= 2; version++) {
-			uint64_t expect = protocol == 0 && version == 1 ? 0x100000001ull : 0;
+			/* core (0) and vTPM (2) serve version 1 only. */
+			uint64_t expect = (protocol == 0 || protocol == 2) && version == 1
+						  ? 0x100000001ull
+						  : 0;
 
 			EXPECT_EQ(fake_call(f, 0, rax, svsm_query_protocol_rcx(protocol, version),
 					    0x22, 0x33, 0x44),

@@ -6,7 +6,7 @@ OBJCOPY ?= objcopy
 
 CONF_DIR := tests/guest/conformance
 CONF_C_SRCS := $(addprefix $(CONF_DIR)/,main.c console.c string.c check.c svsm.c checks_core.c \
-	checks_remap.c checks_pvalidate.c checks_vcpu.c checks_memory.c big.c flood.c)
+	checks_remap.c checks_pvalidate.c checks_vcpu.c checks_memory.c checks_vtpm.c big.c flood.c)
 CONF_ASM_SRCS := $(addprefix $(CONF_DIR)/,reset.asm entry.asm)
 CONF_OBJS := $(addprefix $(O)/conformance/,$(CONF_C_SRCS:.c=.o) $(CONF_ASM_SRCS:.asm=.o))
 

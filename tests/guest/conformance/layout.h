@@ -23,6 +23,7 @@
 #define PAGE_D_GPA 0x1023000ul
 #define VMSA_GPA 0x1030000ul       /* CREATE_VCPU: not 2 MiB aligned (ABI reference 4.1 erratum) */
 #define VMSA_CAA_GPA 0x1031000ul
+#define VTPM_BUF_GPA 0x1040000ul   /* VTPM_CMD buffer (two pages: the crossing check) */
 #define SPLIT_CHUNK_GPA 0x1200000ul   /* 2 MiB chunk for the size-mismatch check */
 #define MAXLIST_TARGET_GPA 0x1400000ul /* 511 pages named by the largest list */
 
