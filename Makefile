@@ -112,14 +112,26 @@ deps:
 build: $(O)/bastion.elf $(O)/bastion.igvm $(TOOLS)
 
 test-build: build $(O)/test/bastion-test.igvm $(O)/host/host_tests $(O)/bastion-guest.igvm \
-	$(O)/host/crypto_tests $(O)/host/crypto_ct $(O)/guest/conformance.fd $(O)/host/vtpm_tests \
+	$(O)/host/crypto_tests $(O)/host/crypto_ct $(O)/guest/conformance.fd $(O)/guest/relay.fd \
+	$(O)/host/vtpm_tests \
 	$(O)/vtpm-server $(O)/tpm_server
 
 RUN_IGVM := $(if $(GUEST_FIRMWARE),$(O)/bastion-guest.igvm,$(O)/bastion.igvm)
+# make run GUEST=tpm-relay: the vTPM relay guest instead of OVMF, with the TPM inside Bastion
+# served as an mssim TPM on 127.0.0.1:$(TPM_PORT) for tpm2-tools (scripts/run-tpm-relay.sh).
+GUEST ?=
+TPM_PORT ?= 2321
 
 run: deps
+ifeq ($(GUEST),tpm-relay)
+	@$(MAKE) --no-print-directory build $(O)/bastion-relay.igvm
+	MEM=$(MEM) scripts/run-tpm-relay.sh $(O) $(O)/bastion-relay.igvm $(TPM_PORT)
+else ifeq ($(GUEST),)
 	@$(MAKE) --no-print-directory build $(RUN_IGVM)
 	scripts/qemu-run.sh --mem $(MEM) --smp $(SMP) --tools $(O)/tools $(RUN_IGVM)
+else
+	@echo "make run: GUEST=$(GUEST) is not a guest (GUEST=tpm-relay, or none for OVMF)"; exit 2
+endif
 
 test: deps
 	@$(MAKE) --no-print-directory test-build
@@ -195,6 +207,10 @@ $(O)/bastion.igvm: $(O)/bastion.elf $(O)/tools/igvmbuild
 	$(Q)$(O)/tools/igvmbuild --elf $< -o $@
 
 # Bastion plus the guest firmware, for `make run`.
+$(O)/bastion-relay.igvm: $(O)/bastion.elf $(O)/tools/igvmbuild $(O)/guest/relay.fd
+	$(call say,IGVM,$@)
+	$(Q)$(O)/tools/igvmbuild --elf $< --firmware $(O)/guest/relay.fd -o $@
+
 $(O)/bastion-guest.igvm: $(O)/bastion.elf $(O)/tools/igvmbuild $(GUEST_FIRMWARE)
 	$(call say,IGVM,$@)
 	$(Q)$(O)/tools/igvmbuild --elf $< --firmware $(GUEST_FIRMWARE) -o $@

@@ -8,6 +8,8 @@
 #   --test           non-interactive: no monitor, serial on stdout, stdin ignored
 #   --timeout SEC    with --test: kill QEMU after SEC seconds (default 120)
 #   --fw-cfg N=S     add `-fw_cfg name=N,string=S` (e.g. opt/bastion/ktest=suite.name)
+#   --serial2 SPEC   a second serial port (COM2) on the chardev SPEC, e.g.
+#                    tcp:127.0.0.1:4444,server=on,wait=off (the vTPM relay guest's link)
 #
 # QEMU >= 10.2 loads IGVM files itself (`-object igvm-cfg`, native platform); older QEMU
 # (Debian 12 ships 7.2) gets the file through igvmload, which turns the NATIVE directives into
@@ -27,6 +29,7 @@ tools=build/tools
 test_mode=0
 timeout_s=120
 fw_cfg=()
+serial2=()
 igvm=
 
 while [ $# -gt 0 ]; do
@@ -37,7 +40,8 @@ while [ $# -gt 0 ]; do
 	--test) test_mode=1; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--fw-cfg) fw_cfg+=(-fw_cfg "name=${2%%=*},string=${2#*=}"); shift 2 ;;
-	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+	--serial2) serial2=(-serial "$2"); shift 2 ;;
+	-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
 	-*) echo "qemu-run.sh: unknown option $1" >&2; exit 2 ;;
 	*) igvm=$1; shift ;;
 	esac
@@ -87,13 +91,13 @@ args+=("${fw_cfg[@]}")
 
 if [ "$test_mode" -eq 0 ]; then
 	echo "qemu-run.sh: booting $igvm ($loader loader, ${mem} MiB, $smp vCPU); Ctrl-A X quits"
-	"$QEMU" "${args[@]}" -nographic -serial mon:stdio
+	"$QEMU" "${args[@]}" -nographic -serial mon:stdio "${serial2[@]}"
 	exit $?
 fi
 
 set +e
 timeout --kill-after=5 "$timeout_s" "$QEMU" "${args[@]}" -display none -serial stdio \
-	-monitor none </dev/null
+	"${serial2[@]}" -monitor none </dev/null
 status=$?
 set -e
 case "$status" in

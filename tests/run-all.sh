@@ -51,6 +51,8 @@ run_tier "boot and fault reports (QEMU, TCG)" "$here/boot_test.sh" "$O"
 run_tier "SVSM conformance guest, release Bastion (QEMU, TCG)" "$here/conformance_test.sh" "$O"
 run_tier "SVSM conformance guest, debug Bastion: ledger checked after every call (QEMU, TCG)" \
 	"$here/conformance_test.sh" "$O" "$O/debug-kernel/bastion.elf"
+run_tier "vTPM inside Bastion: tpm2-tools through the relay guest and SVSM_VTPM_CMD (QEMU, TCG)" \
+	"$here/relay_test.sh" "$O"
 
 echo "===="
 [ ${#tiers_failed[@]} -eq 0 ] || echo "failed tiers: ${tiers_failed[*]}"

@@ -1,14 +1,20 @@
 # The conformance test guest (tests/guest/conformance/): a flat firmware image that ends at
 # 4 GiB, packaged with Bastion by tests/conformance_test.sh (igvmbuild --firmware).
-# The top-level Makefile includes this file; `make $(O)/guest/conformance.fd` builds it.
+# The top-level Makefile includes this file; `make $(O)/guest/conformance.fd` builds it, and
+# `make $(O)/guest/relay.fd` the vTPM relay guest (relay.c).
 # Uses O, CC, LD, NASM, WARN, Q and say from the Makefile.
 OBJCOPY ?= objcopy
 
 CONF_DIR := tests/guest/conformance
-CONF_C_SRCS := $(addprefix $(CONF_DIR)/,main.c console.c string.c check.c svsm.c checks_core.c \
-	checks_remap.c checks_pvalidate.c checks_vcpu.c checks_memory.c checks_vtpm.c big.c flood.c)
+# Both images share the boot code, console, SVSM discovery and calls; the conformance image
+# adds the checks, the relay image (relay.c, issue #8) the vTPM relay loop instead.
+CONF_COMMON_C := $(addprefix $(CONF_DIR)/,exit.c console.c string.c check.c svsm.c)
+CONF_C_SRCS := $(CONF_COMMON_C) $(addprefix $(CONF_DIR)/,main.c checks_core.c checks_remap.c \
+	checks_pvalidate.c checks_vcpu.c checks_memory.c checks_vtpm.c big.c flood.c)
+RELAY_C_SRCS := $(CONF_COMMON_C) $(CONF_DIR)/relay.c
 CONF_ASM_SRCS := $(addprefix $(CONF_DIR)/,reset.asm entry.asm)
 CONF_OBJS := $(addprefix $(O)/conformance/,$(CONF_C_SRCS:.c=.o) $(CONF_ASM_SRCS:.asm=.o))
+RELAY_OBJS := $(addprefix $(O)/conformance/,$(RELAY_C_SRCS:.c=.o) $(CONF_ASM_SRCS:.asm=.o))
 
 # Freestanding 64-bit code linked at 0x100000 (so -mcmodel=small), no SSE (-mgeneral-regs-only),
 # no red zone (the exception stubs share the stack), no stack protector or libc.
@@ -33,11 +39,15 @@ $(O)/conformance/conformance.elf: $(CONF_OBJS) $(CONF_DIR)/conformance.ld
 	$(call say,LD,$@)
 	$(Q)$(LD) $(CONF_LDFLAGS) -o $@ $(CONF_OBJS)
 
-# The flat image: from the lowest load address (4 GiB - 128 KiB) to 4 GiB.
-$(O)/guest/conformance.fd: $(O)/conformance/conformance.elf
+$(O)/conformance/relay.elf: $(RELAY_OBJS) $(CONF_DIR)/conformance.ld
+	$(call say,LD,$@)
+	$(Q)$(LD) $(CONF_LDFLAGS) -o $@ $(RELAY_OBJS)
+
+# The flat images: from the lowest load address (4 GiB - 128 KiB) to 4 GiB.
+$(O)/guest/%.fd: $(O)/conformance/%.elf
 	@mkdir -p $(@D)
 	$(call say,OBJCOPY,$@)
 	$(Q)$(OBJCOPY) -O binary $< $@.tmp
 	$(Q)test "$$(stat -c %s $@.tmp)" -eq 131072 || \
-		{ echo "conformance.fd: $$(stat -c %s $@.tmp) bytes, expected 131072"; rm -f $@.tmp; exit 1; }
+		{ echo "$@: $$(stat -c %s $@.tmp) bytes, expected 131072"; rm -f $@.tmp; exit 1; }
 	$(Q)mv $@.tmp $@
