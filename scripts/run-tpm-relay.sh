@@ -7,7 +7,7 @@
 #   tpm2_startup -c && tpm2_getrandom --hex 16 && tpm2_pcrread sha256:0-7
 #
 # Every command goes through the guest's SVSM_VTPM_CMD call into Bastion (docs/vtpm.md,
-# "Reaching the vTPM inside QEMU"). Ctrl-A X quits QEMU (the adapter stops with it).
+# "The vTPM inside QEMU"). Ctrl-A X quits QEMU (the adapter stops with it).
 # usage: scripts/run-tpm-relay.sh BUILD_DIR RELAY_IGVM [PORT]
 set -euo pipefail
 O=${1:?usage: run-tpm-relay.sh BUILD_DIR RELAY_IGVM [PORT]}
