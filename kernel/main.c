@@ -10,6 +10,7 @@
 #include "arch/x86/cpu_tables.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/snp/snp_platform.h"
+#include "kernel/attest_service.h"
 #include "kernel/boot_params.h"
 #include "kernel/console.h"
 #include "kernel/firmware.h"
@@ -95,7 +96,8 @@ void kmain(uint32_t platform_type)
 	platform_init(platform_type);  /* native: SVM + nested page tables; SNP: firmware to VMPL1 */
 	vcpu_registry_init(boot_params_vcpu_count(), 1); /* guest vCPUs (guest VMPL 1) */
 	svsm_dispatch_init();          /* check the protocol table once */
-	vtpm_service_init();           /* the guest's TPM: manufactured, powered on */
+	vtpm_service_init();           /* the guest's TPM: manufactured, EK made, powered on */
+	attest_service_init();         /* attestation: report source, the native report key */
 	LOG_INFO("vcpus: %u", boot_params_vcpu_count());
 	LOG_INFO("ready");
 #ifdef CONFIG_KTEST

@@ -49,8 +49,9 @@ struct platform_ops {
 	uint64_t (*guest_sev_status)(void);
 	/* The platform's signed attestation report binding report_data[64] (SNP: the AMD-SP's
 	 * ATTESTATION_REPORT through MSG_REPORT_REQ at VMPL0), into report[0..cap), its length in
-	 * *len. Returns 0, or -1 when the platform has none or the request failed (logged).
-	 * Native: -1 for now (issue #8 gives it a per-boot signing key). */
+	 * *len. Returns 0; -2 when the AMD-SP stayed busy (nothing consumed, VMPCK0 kept: try
+	 * again later); -1 when the platform has none or the request failed (logged). Native:
+	 * a software report signed by a per-boot key (kernel/native_report.h). */
 	int (*attestation_report)(const uint8_t report_data[64], uint8_t *report, size_t cap, size_t *len);
 	/* A 32-byte key derived by the platform's root of trust, bound to Bastion's launch
 	 * measurement and the fields guest_field_select names (SNP: MSG_KEY_REQ, VCEK root,

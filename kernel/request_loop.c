@@ -1,5 +1,6 @@
 #include "kernel/request_loop.h"
 
+#include "kernel/attest_service.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/vcpu.h"
@@ -24,7 +25,10 @@ static void caa_clear_pending(const struct core_backend *be, gpa_t caa)
 void request_loop_handle_call(struct vcpu *v, const struct core_backend *be, bool *stop)
 {
 	struct vmsa *regs = platform()->vcpu_vmsa(v->pv);
-	struct svsm_call_ctx ctx = { .core = be, .vtpm = vtpm_service_backend(), .vcpu = v->index };
+	struct svsm_call_ctx ctx = { .core = be,
+				     .attest = attest_service_backend(),
+				     .vtpm = vtpm_service_backend(),
+				     .vcpu = v->index };
 	struct svsm_request req;
 	struct svsm_result res = svsm_result_code(SVSM_SUCCESS);
 	uint8_t pending = 0;

@@ -10,6 +10,9 @@
 
 static struct vtpm *vtpm_instance;
 static struct vtpm_backend vtpm_be;
+/* The EK's TPMT_PUBLIC (the vTPM service manifest), made once at boot. */
+static uint8_t ek_public[1024];
+static size_t ek_public_len;
 static uint64_t tsc_per_ms;
 static uint64_t tsc_at_power_on;
 
@@ -55,6 +58,106 @@ static uint64_t tsc_ticks_per_ms(bool *exact)
 	return 1000000u;
 }
 
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Runs one command built in cmd[len] on the instance; the response in vtpm_be.buf. Returns
+ * the TPM response code. */
+static uint32_t run_internal(const uint8_t *cmd, size_t len, size_t *rsp_len)
+{
+	return vtpm_execute(vtpm_instance, 0, cmd, len, vtpm_be.buf, SVSM_VTPM_BUFFER_SIZE,
+			    rsp_len);
+}
+
+/*
+ * The endorsement key of the TCG EK Credential Profile (template L-1: RSA 2048, SHA-256,
+ * fixedTPM | fixedParent | sensitiveDataOrigin | adminWithPolicy | restricted | decrypt,
+ * PolicyA, AES-128-CFB, 256 zero octets of unique), the one COCONUT's manifest carries too.
+ * Made with the TPM powered as the guest will find it: Startup(CLEAR), CreatePrimary,
+ * FlushContext, Shutdown(CLEAR), then _TPM_Init again, so the guest still sends its own
+ * TPM2_Startup. The primary is derived from the endorsement seed, so the guest's own
+ * CreatePrimary with this template returns the same key.
+ */
+static void make_ek(void)
+{
+	static const uint8_t startup[] = { 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0 };
+	static const uint8_t shutdown[] = { 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x45, 0, 0 };
+	static const uint8_t create_head[] = {
+		0x80, 0x02, 0, 0, 0, 0, 0, 0, 0x01, 0x31,       /* sessions, size (below), CreatePrimary */
+		0x40, 0x00, 0x00, 0x0B,                         /* TPM_RH_ENDORSEMENT */
+		0, 0, 0, 9, 0x40, 0, 0, 9, 0, 0, 0, 0, 0,       /* password session, empty */
+		0, 4,                                           /* inSensitive: empty auth, data */
+		0, 0, 0, 0,
+		0x01, 0x3A,                                     /* inPublic: 314 octets */
+		0x00, 0x01, 0x00, 0x0B, 0x00, 0x03, 0x00, 0xB2, /* RSA, SHA-256, attributes */
+		0x00, 0x20,                                     /* authPolicy: PolicyA (SHA-256) */
+		0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xB3, 0xF8, 0x1A, 0x90, 0xCC, 0x8D, 0x46, 0xA5,
+		0xD7, 0x24, 0xFD, 0x52, 0xD7, 0x6E, 0x06, 0x52, 0x0B, 0x64, 0xF2, 0xA1, 0xDA, 0x1B,
+		0x33, 0x14, 0x69, 0xAA,
+		0x00, 0x06, 0x00, 0x80, 0x00, 0x43,             /* AES-128-CFB */
+		0x00, 0x10, 0x08, 0x00, 0, 0, 0, 0,             /* scheme NULL, 2048 bits, e 0 */
+		0x01, 0x00,                                     /* unique: 256 zero octets follow */
+	};
+	uint8_t *cmd = vtpm_be.buf; /* command built in place; the engine copies it first */
+	size_t len = sizeof(create_head), rsp_len = 0, n;
+	uint64_t t0 = cpu_rdtsc();
+	uint32_t rc;
+
+	if (run_internal(startup, sizeof(startup), &rsp_len) != 0) {
+		LOG_ERROR("vtpm: internal Startup failed: no EK for attestation");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(create_head); i++) {
+		cmd[i] = create_head[i];
+	}
+	for (size_t i = 0; i < 256; i++) {
+		cmd[len++] = 0;
+	}
+	cmd[len++] = 0; /* outsideInfo: empty */
+	cmd[len++] = 0;
+	for (size_t i = 0; i < 4; i++) {
+		cmd[len++] = 0; /* creationPCR: count 0 */
+	}
+	cmd[4] = (uint8_t)(len >> 8); /* commandSize (355) */
+	cmd[5] = (uint8_t)len;
+	rc = run_internal(cmd, len, &rsp_len);
+	/* header(10) handle(4) parameterSize(4) outPublic(TPM2B) ... */
+	n = rc == 0 && rsp_len >= 20 ? ((size_t)vtpm_be.buf[18] << 8 | vtpm_be.buf[19]) : 0;
+	if (rc != 0 || n == 0 || 20 + n > rsp_len || n > sizeof(ek_public)) {
+		LOG_INFO("vtpm: no EK for attestation (CreatePrimary answered 0x%x)", rc);
+	} else {
+		uint8_t flush[14] = { 0x80, 0x01, 0, 0, 0, 14, 0, 0, 0x01, 0x65 };
+		uint32_t handle = be32(vtpm_be.buf + 10);
+
+		for (size_t i = 0; i < n; i++) {
+			ek_public[i] = vtpm_be.buf[20 + i];
+		}
+		ek_public_len = n;
+		for (int i = 0; i < 4; i++) {
+			flush[10 + i] = (uint8_t)(handle >> (24 - 8 * i));
+		}
+		(void)run_internal(flush, sizeof(flush), &rsp_len);
+	}
+	(void)run_internal(shutdown, sizeof(shutdown), &rsp_len);
+	vtpm_power_on(vtpm_instance);
+	LOG_INFO("vtpm: EK (RSA 2048, TCG template L-1) %s in %lu TSC ticks",
+		 ek_public_len != 0 ? "made" : "not made", cpu_rdtsc() - t0);
+}
+
+int vtpm_service_ek_public(uint8_t *out, size_t cap, size_t *len)
+{
+	if (ek_public_len == 0 || cap < ek_public_len) {
+		return -1;
+	}
+	for (size_t i = 0; i < ek_public_len; i++) {
+		out[i] = ek_public[i];
+	}
+	*len = ek_public_len;
+	return 0;
+}
+
 void vtpm_service_init(void)
 {
 	struct vtpm_platform plat = { service_entropy, service_clock_ms, NULL };
@@ -79,6 +182,7 @@ void vtpm_service_init(void)
 	LOG_INFO("vtpm: manufactured and powered on (%zu KiB of state, %lu TSC ticks; clock %s)",
 		 vtpm_size() >> 10, cpu_rdtsc() - t0,
 		 exact ? "from CPUID" : "approximate: TSC frequency unknown, 1 GHz assumed");
+	make_ek();
 }
 
 const struct vtpm_backend *vtpm_service_backend(void)

@@ -5,7 +5,9 @@
  * vtpm_service_init (boot, after mm_init and the platform): allocates the engine's state and
  * the protocol's 4 KiB bounce buffer, manufactures the TPM (fresh primary seeds from the
  * platform entropy hook) and powers it on (_TPM_Init; NV is always on). The guest sends
- * TPM2_Startup itself, as Linux and OVMF do. The TPM is ephemeral: its NV image is not
+ * TPM2_Startup itself, as Linux and OVMF do. Before that, at init, Bastion makes the EK for
+ * the attestation manifest (Startup, CreatePrimary with the TCG EK template L-1, Flush,
+ * Shutdown, _TPM_Init: the guest then finds a TPM that was never started). The TPM is ephemeral: its NV image is not
  * stored anywhere yet, so every boot is a new TPM (new seeds, new EK). Panics if it cannot be
  * created: a VM launched with an SVSM vTPM must not silently boot without one.
  *
@@ -24,3 +26,6 @@
 
 void vtpm_service_init(void);
 const struct vtpm_backend *vtpm_service_backend(void);
+/* The EK's TPMT_PUBLIC (TCG EK template L-1, made at init) into out[cap], its size in *len.
+ * 0, or -1 if there is no EK (the engine could not make it) or cap is too small. */
+int vtpm_service_ek_public(uint8_t *out, size_t cap, size_t *len);

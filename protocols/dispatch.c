@@ -5,14 +5,14 @@
 
 #include "kernel/check.h"
 #include "kernel/panic.h"
+#include "protocols/attest.h"
 #include "protocols/core.h"
 #include "protocols/svsm_abi.h"
 #include "protocols/vtpm_protocol.h"
 
 /*
- * Bastion's protocols, in .rodata. Attestation (SVSM_ATTEST_PROTOCOL) gets its row when its
- * handler exists; a protocol without a row answers SVSM_ERR_UNSUPPORTED_PROTOCOL and
- * QUERY_PROTOCOL 0.
+ * Bastion's protocols, in .rodata. A protocol without a row answers
+ * SVSM_ERR_UNSUPPORTED_PROTOCOL and QUERY_PROTOCOL 0.
  */
 static const struct svsm_protocol_desc svsm_protocols[] = {
 	{
@@ -21,6 +21,13 @@ static const struct svsm_protocol_desc svsm_protocols[] = {
 		.min_version = CORE_PROTOCOL_VERSION_MIN,
 		.max_version = CORE_PROTOCOL_VERSION_MAX,
 		.handle = core_protocol_handle,
+	},
+	{
+		.id = SVSM_ATTEST_PROTOCOL,
+		.name = "attestation",
+		.min_version = ATTEST_PROTOCOL_VERSION_MIN,
+		.max_version = ATTEST_PROTOCOL_VERSION_MAX,
+		.handle = attest_protocol_handle,
 	},
 	{
 		.id = SVSM_VTPM_PROTOCOL,

@@ -8,8 +8,8 @@
  * the query answers cannot drift apart (STYLE.md 11 item 1). svsm_dispatch_init() checks the
  * table once at boot and panics if it is broken.
  *
- * Today the table holds the core and vTPM protocols; the attestation protocol adds one row
- * (and, if it needs outside services, a backend pointer in struct svsm_call_ctx).
+ * The table holds the core, attestation and vTPM protocols; each protocol that needs outside
+ * services has a backend pointer in struct svsm_call_ctx.
  * Portable (host-testable).
  */
 #pragma once
@@ -20,12 +20,15 @@
 
 #include "protocols/request.h"
 
+struct attest_backend;
 struct core_backend;
 struct vtpm_backend;
 
 /*
  * Everything a handler may use besides the registers. The request loop fills it per call.
  *   core                 the core protocol's view of the VM (protocols/core_backend.h)
+ *   attest               the attestation report and service manifests (protocols/attest.h);
+ *                        NULL: the attestation protocol answers UNSUPPORTED_PROTOCOL
  *   vtpm                 the vTPM engine and its bounce buffer (protocols/vtpm_protocol.h);
  *                        NULL when the VM has no vTPM (the vTPM protocol then answers
  *                        SVSM_ERR_UNSUPPORTED_PROTOCOL)
@@ -36,6 +39,7 @@ struct vtpm_backend;
  */
 struct svsm_call_ctx {
 	const struct core_backend *core;
+	const struct attest_backend *attest;
 	const struct vtpm_backend *vtpm;
 	uint32_t vcpu;
 	bool caller_vmsa_deleted;

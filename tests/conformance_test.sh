@@ -78,4 +78,11 @@ if [ "$t_failed" -eq 0 ] && [ "$status" -ne 0 ]; then
 elif [ "$t_failed" -ne 0 ] && [ "$status" -ne 1 ]; then
 	t_fail "conformance: QEMU exit status $status, expected 1 after guest failures"
 fi
+# The attestation reports the guest printed: REPORT_DATA and the native report's signature,
+# checked on the host with OpenSSL against the key Bastion logged (tests/attest_verify.py).
+python3 "$here/attest_verify.py" "$log/out.txt" >"$log/attest.txt" 2>&1
+cat "$log/attest.txt" | grep -E '^(PASS|FAIL) '
+t_passed=$((t_passed + $(grep -c '^PASS ' "$log/attest.txt")))
+t_failed=$((t_failed + $(grep -c '^FAIL ' "$log/attest.txt")))
+grep -q '^attest_verify: ' "$log/attest.txt" || t_fail "attest_verify.py ran" "$(tail -3 "$log/attest.txt")"
 t_summary

@@ -521,7 +521,9 @@ uint32_t fake_call(struct fake_core *f, uint32_t vcpu, uint64_t rax, uint64_t rc
 	f->regs.rdx = rdx;
 	f->regs.r8 = r8;
 	f->regs.r9 = r9;
-	f->ctx = (struct svsm_call_ctx){ .core = &f->be, .vtpm = f->vtpm, .vcpu = vcpu };
+	f->ctx = (struct svsm_call_ctx){
+		.core = &f->be, .attest = f->attest, .vtpm = f->vtpm, .vcpu = vcpu
+	};
 	svsm_request_decode(&f->regs, &req);
 	svsm_dispatch(&f->ctx, &req, &res);
 	svsm_result_apply(&f->regs, &res);
@@ -647,6 +649,11 @@ void fake_mem_get(struct fake_core *f, uint64_t gpa, void *dst, size_t len)
 }
 
 void fake_put_u16(struct fake_core *f, uint64_t gpa, uint16_t v)
+{
+	fake_mem_put(f, gpa, &v, sizeof(v));
+}
+
+void fake_put_u32(struct fake_core *f, uint64_t gpa, uint32_t v)
 {
 	fake_mem_put(f, gpa, &v, sizeof(v));
 }

@@ -103,7 +103,8 @@ struct fake_core {
 	bool alloc_fail;                /* the ledger's allocator fails */
 	size_t alloc_live;
 	uint64_t zeroed_pages;
-	const struct vtpm_backend *vtpm; /* the vTPM backend fake_call puts in the context */
+	const struct attest_backend *attest; /* the backends fake_call puts in the context */
+	const struct vtpm_backend *vtpm;
 	struct vmsa regs;               /* the caller's registers after the last fake_call */
 	struct svsm_call_ctx ctx;       /* the context of the last fake_call */
 };
@@ -140,6 +141,7 @@ void fake_mem_put(struct fake_core *f, uint64_t gpa, const void *src, size_t len
 void fake_mem_get(struct fake_core *f, uint64_t gpa, void *dst, size_t len);
 void fake_put_u16(struct fake_core *f, uint64_t gpa, uint16_t v);
 uint16_t fake_get_u16(struct fake_core *f, uint64_t gpa);
+void fake_put_u32(struct fake_core *f, uint64_t gpa, uint32_t v);
 void fake_put_u64(struct fake_core *f, uint64_t gpa, uint64_t v);
 uint64_t fake_get_u64(struct fake_core *f, uint64_t gpa);
 

@@ -238,7 +238,7 @@ KTEST(protocols_dispatch, table_check_rejects_broken_rows)
 	EXPECT_NOT_NULL(svsm_dispatch_table_check(NULL, 1));
 }
 
-KTEST(protocols_dispatch, bastion_table_has_core_and_vtpm)
+KTEST(protocols_dispatch, bastion_table_has_core_attest_and_vtpm)
 {
 	const struct svsm_protocol_desc *d = NULL;
 
@@ -248,7 +248,11 @@ KTEST(protocols_dispatch, bastion_table_has_core_and_vtpm)
 	EXPECT_STREQ(d->name, "core");
 	EXPECT_EQ(d->min_version, 1u);
 	EXPECT_EQ(d->max_version, 1u);
-	EXPECT_NULL(svsm_dispatch_find(SVSM_ATTEST_PROTOCOL));
+	d = svsm_dispatch_find(SVSM_ATTEST_PROTOCOL);
+	ASSERT_NOT_NULL(d);
+	EXPECT_STREQ(d->name, "attestation");
+	EXPECT_EQ(d->min_version, 1u);
+	EXPECT_EQ(d->max_version, 1u);
 	d = svsm_dispatch_find(SVSM_VTPM_PROTOCOL);
 	ASSERT_NOT_NULL(d);
 	EXPECT_STREQ(d->name, "vtpm");
@@ -300,8 +304,8 @@ KTEST(protocols_dispatch, query_protocol_matrix)
 	ASSERT_NOT_NULL(f);
 	for (uint32_t protocol = 0; protocol <= 3; protocol++) {
 		for (uint32_t version = 0; version <= 2; version++) {
-			/* core (0) and vTPM (2) serve version 1 only. */
-			uint64_t expect = (protocol == 0 || protocol == 2) && version == 1
+			/* core (0), attestation (1) and vTPM (2) serve version 1 only. */
+			uint64_t expect = protocol <= 2 && version == 1
 						  ? 0x100000001ull
 						  : 0;
 

@@ -543,6 +543,10 @@ static int snp_attestation_report_op(const uint8_t report_data[64], uint8_t *rep
 		return -1;
 	}
 	r = snp_attestation_report(ch, report_data, 0, report);
+	if (r == SNP_ERR_GUEST_REQ_BUSY) {
+		LOG_INFO("SNP: attestation report: the AMD-SP is busy; the guest may retry");
+		return -2;
+	}
 	if (r != SNP_OK) {
 		LOG_ERROR("SNP: attestation report: %s", snp_result_name(r));
 		return -1;

@@ -14,6 +14,7 @@
 #include "kernel/firmware.h"
 #include "kernel/image_layout.h"
 #include "kernel/log.h"
+#include "kernel/native_report.h"
 #include "kernel/panic.h"
 #include "kernel/string.h"
 #include "mm/mm.h"
@@ -767,14 +768,16 @@ static uint64_t svm_guest_sev_status(void)
 	return 0;
 }
 
-/* No AMD-SP natively: no hardware-rooted report or key (issue #8 adds a per-boot key). */
+/* No AMD-SP natively: a software report signed by Bastion's per-boot key, flagged as not
+ * hardware-rooted (kernel/native_report.h). */
 static int svm_attestation_report(const uint8_t report_data[64], uint8_t *report, size_t cap, size_t *len)
 {
-	(void)report_data;
-	(void)report;
-	(void)cap;
 	*len = 0;
-	return -1;
+	if (cap < NATIVE_REPORT_SIZE || native_report_make(report_data, report) != 0) {
+		return -1;
+	}
+	*len = NATIVE_REPORT_SIZE;
+	return 0;
 }
 
 static int svm_derived_key(uint64_t guest_field_select, uint8_t key[32])

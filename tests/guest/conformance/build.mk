@@ -10,7 +10,8 @@ CONF_DIR := tests/guest/conformance
 # adds the checks, the relay image (relay.c, issue #8) the vTPM relay loop instead.
 CONF_COMMON_C := $(addprefix $(CONF_DIR)/,exit.c console.c string.c check.c svsm.c)
 CONF_C_SRCS := $(CONF_COMMON_C) $(addprefix $(CONF_DIR)/,main.c checks_core.c checks_remap.c \
-	checks_pvalidate.c checks_vcpu.c checks_memory.c checks_vtpm.c big.c flood.c)
+	checks_pvalidate.c checks_vcpu.c checks_memory.c checks_vtpm.c checks_attest.c big.c \
+	flood.c)
 RELAY_C_SRCS := $(CONF_COMMON_C) $(CONF_DIR)/relay.c
 CONF_ASM_SRCS := $(addprefix $(CONF_DIR)/,reset.asm entry.asm)
 CONF_OBJS := $(addprefix $(O)/conformance/,$(CONF_C_SRCS:.c=.o) $(CONF_ASM_SRCS:.asm=.o))

@@ -7,5 +7,6 @@ void checks_pvalidate(void); /* checks_pvalidate.c: PVALIDATE list rules and pag
 void checks_vcpu(void);      /* checks_vcpu.c: CREATE_VCPU, DELETE_VCPU */
 void checks_memory(void);    /* checks_memory.c: DEPOSIT_MEM, WITHDRAW_MEM */
 void checks_vtpm(void);      /* checks_vtpm.c: VTPM_QUERY, VTPM_CMD */
+void checks_attest(void);    /* checks_attest.c: ATTEST_SERVICES, ATTEST_SINGLE_SERVICE */
 void checks_big(void);       /* big.c: 256 MiB rescind and validate through INCOMPLETE */
 void checks_flood(void);     /* flood.c: 100000 random calls */

@@ -24,6 +24,11 @@
 #define VMSA_GPA 0x1030000ul       /* CREATE_VCPU: not 2 MiB aligned (ABI reference 4.1 erratum) */
 #define VMSA_CAA_GPA 0x1031000ul
 #define VTPM_BUF_GPA 0x1040000ul   /* VTPM_CMD buffer (two pages: the crossing check) */
+#define ATTEST_OP_GPA 0x1050000ul  /* attestation: operation, report, manifest, nonce, certs */
+#define ATTEST_REPORT_GPA 0x1051000ul
+#define ATTEST_MANIFEST_GPA 0x1052000ul
+#define ATTEST_NONCE_GPA 0x1053000ul
+#define ATTEST_CERTS_GPA 0x1054000ul /* four pages */
 #define SPLIT_CHUNK_GPA 0x1200000ul   /* 2 MiB chunk for the size-mismatch check */
 #define MAXLIST_TARGET_GPA 0x1400000ul /* 511 pages named by the largest list */
 

@@ -29,6 +29,7 @@ void conformance_main(void)
 	checks_vcpu();
 	checks_memory();
 	checks_vtpm();
+	checks_attest();
 	checks_big();
 	checks_flood();
 	check_eq(svsm_calls_pending_left, 0,

@@ -166,6 +166,13 @@ void conformance_main(void)
 		con_printf("relay: the SVSM offers no vTPM (VTPM_QUERY RCX 0x%lx)\n", r.rcx);
 		guest_exit(EXIT_FAIL);
 	}
+	/* No COM2 (QEMU without --serial2): the absent port reads all ones. */
+	outb(COM2 + 7, 0x5A); /* scratch register */
+	if (inb(COM2 + 7) != 0x5A) {
+		con_printf("relay: no COM2 (start QEMU with a second serial port, see "
+			   "scripts/run-tpm-relay.sh): stopping\n");
+		guest_exit(EXIT_FAIL);
+	}
 	uart_init();
 	con_printf("relay: ready: mssim command frames on COM2\n");
 	for (;;) {
