@@ -24,6 +24,7 @@ enum psp_mode {
 	PSP_WRONG_TYPE,
 	PSP_STATUS_ERROR,
 	PSP_REPLAY_OLD,
+	PSP_INVALID_LEN,
 };
 
 static struct {
@@ -35,7 +36,16 @@ static struct {
 	bool req_ok;
 	uint8_t saved_rsp[4096];
 	bool have_saved;
+	unsigned int delays;       /* back-off waits requested */
+	unsigned int last_attempt; /* the attempt number of the last one */
 } psp;
+
+static void fake_delay(void *ctx, unsigned int attempt)
+{
+	(void)ctx;
+	psp.delays++;
+	psp.last_attempt = attempt;
+}
 
 static const uint8_t *test_key(void)
 {
@@ -94,6 +104,9 @@ static enum snp_result fake_exchange(void *ctx, paddr_t req, paddr_t rsp, uint32
 	}
 	if (psp.mode == PSP_HOST_ERROR) {
 		return SNP_ERR_GUEST_REQ_VMM;
+	}
+	if (psp.mode == PSP_INVALID_LEN) {
+		return SNP_ERR_GUEST_REQ_INVALID_LEN;
 	}
 	/* What the PSP checks (firmware ABI): algorithm, versions, header size, key, seqno. */
 	psp.req_ok = req_page[GUEST_MSG_OFF_ALGO] == 1 && req_page[GUEST_MSG_OFF_HDR_VERSION] == 1 &&
@@ -157,7 +170,8 @@ static struct guest_msg_channel channel(void)
 	key_present = true;
 	memset(&psp, 0, sizeof(psp));
 	psp.expect_seqno = 1;
-	return (struct guest_msg_channel){ .exchange = fake_exchange, .key = test_key, .wipe_key = test_wipe_key,
+	return (struct guest_msg_channel){ .exchange = fake_exchange, .delay = fake_delay,
+					   .key = test_key, .wipe_key = test_wipe_key,
 					   .req_page = req_page, .rsp_page = rsp_page,
 					   .req_pa = paddr_init(0x1000), .rsp_pa = paddr_init(0x2000) };
 }
@@ -211,13 +225,17 @@ KTEST(snp_guest_msg, busy_resends_the_identical_message)
 	EXPECT_TRUE(psp.resent_identical);
 	EXPECT_EQ(ch.seqno, 2u);
 	EXPECT_TRUE(key_present);
+	/* A back-off before each resend: attempts 1 and 2. */
+	EXPECT_EQ(psp.delays, 2u);
+	EXPECT_EQ(psp.last_attempt, 2u);
 }
 
 KTEST(snp_guest_msg, failures_wipe_the_key)
 {
-	static const enum psp_mode modes[] = { PSP_HOST_ERROR, PSP_FLIP_CIPHERTEXT, PSP_WRONG_SEQNO, PSP_WRONG_TYPE };
+	static const enum psp_mode modes[] = { PSP_HOST_ERROR, PSP_FLIP_CIPHERTEXT, PSP_WRONG_SEQNO,
+					       PSP_WRONG_TYPE, PSP_INVALID_LEN };
 	static const enum snp_result want[] = { SNP_ERR_GUEST_REQ_VMM, SNP_ERR_MSG_AUTH, SNP_ERR_MSG_HEADER,
-						SNP_ERR_MSG_HEADER };
+						SNP_ERR_MSG_HEADER, SNP_ERR_GUEST_REQ_INVALID_LEN };
 	uint8_t rd[64], report[SNP_REPORT_SIZE];
 
 	report_data(rd, 1);
@@ -250,6 +268,8 @@ KTEST(snp_guest_msg, persistent_busy_keeps_the_key_and_the_message)
 	psp.mode = PSP_BUSY_ALWAYS;
 	EXPECT_EQ(snp_attestation_report(&ch, rd, 0, report), SNP_ERR_GUEST_REQ_BUSY);
 	EXPECT_EQ(psp.calls, GUEST_MSG_BUSY_RETRIES);
+	/* Bounded: a wait between tries, none after the last. */
+	EXPECT_EQ(psp.delays, GUEST_MSG_BUSY_RETRIES - 1);
 	EXPECT_TRUE(key_present);
 	EXPECT_FALSE(ch.dead);
 	EXPECT_EQ(ch.seqno, 0u);
@@ -312,4 +332,24 @@ KTEST(snp_guest_msg, oversized_payload_is_not_sent)
 	/* A response larger than the caller's buffer: the PSP consumed it, so out of step. */
 	EXPECT_EQ(guest_msg_send(&ch, GUEST_MSG_REPORT_REQ, big, 0x60, out, sizeof(out), &len), SNP_ERR_MSG_SIZE);
 	EXPECT_FALSE(key_present);
+}
+
+/* The 32-bit counter runs out: the last pair that fits is used, then VMPCK0 is retired
+ * without a message being sealed under a number the PSP cannot take. */
+KTEST(snp_guest_msg, seqno_exhaustion_retires_the_key)
+{
+	struct guest_msg_channel ch = channel();
+	uint8_t rd[64], report[SNP_REPORT_SIZE];
+
+	report_data(rd, 6);
+	ch.seqno = UINT32_MAX - 3; /* next request UINT32_MAX - 2, response UINT32_MAX - 1 */
+	psp.expect_seqno = UINT32_MAX - 2;
+	ASSERT_EQ(snp_attestation_report(&ch, rd, 0, report), SNP_OK);
+	EXPECT_EQ(ch.seqno, (uint64_t)UINT32_MAX - 1);
+	/* Request UINT32_MAX, response 2^32: does not fit. */
+	psp.calls = 0;
+	EXPECT_EQ(snp_attestation_report(&ch, rd, 0, report), SNP_ERR_MSG_SEQNO);
+	EXPECT_EQ(psp.calls, 0u);
+	EXPECT_FALSE(key_present);
+	EXPECT_TRUE(ch.dead);
 }

@@ -135,12 +135,18 @@ static enum snp_result send_sealed(struct guest_msg_channel *ch, size_t len)
 	unsigned int tries = 0;
 	enum snp_result r;
 
-	do {
+	for (;;) {
 		/* From the private copy every time: the host may have changed the shared page. */
 		bastion_memcpy(ch->req_page, sealed_req, len);
 		bastion_memset(ch->rsp_page, 0, GUEST_MSG_HDR_SIZE + GUEST_MSG_MAX_PAYLOAD);
 		r = ch->exchange(ch->ctx, ch->req_pa, ch->rsp_pa, &fw_error);
-	} while (r == SNP_ERR_GUEST_REQ_BUSY && ++tries < GUEST_MSG_BUSY_RETRIES);
+		if (r != SNP_ERR_GUEST_REQ_BUSY || ++tries >= GUEST_MSG_BUSY_RETRIES) {
+			break;
+		}
+		if (ch->delay != NULL) {
+			ch->delay(ch->ctx, tries);
+		}
+	}
 	return r;
 }
 
@@ -168,6 +174,10 @@ enum snp_result guest_msg_send(struct guest_msg_channel *ch, uint8_t type, const
 		}
 		ch->pending_len = 0;
 		ch->seqno += 2; /* its answer went to a caller that gave up: dropped */
+	}
+	/* The request takes seqno, the response seqno + 1: both must fit the PSP's 32 bits. */
+	if (ch->seqno + 2 > UINT32_MAX) {
+		return kill_channel(ch, SNP_ERR_MSG_SEQNO);
 	}
 	seqno = ch->seqno + 1;
 	r = seal(key, sealed_req, seqno, type, payload, len);

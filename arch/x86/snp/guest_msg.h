@@ -11,10 +11,16 @@
  *   - A sequence number is never reused with different plaintext: the request uses last + 1,
  *     the response must carry last + 2, and the counter advances by 2 once the PSP consumed the
  *     message. BUSY (the PSP did not consume it) resends the identical ciphertext, at most
- *     GUEST_MSG_BUSY_RETRIES times; if the PSP stays busy the call returns
+ *     GUEST_MSG_BUSY_RETRIES times with a doubling delay between tries (ch->delay); if the PSP
+ *     stays busy the call returns
  *     SNP_ERR_GUEST_REQ_BUSY and keeps the sealed message: the next call first resends that
  *     very message until it is consumed (its answer is dropped), so its sequence number can
  *     never carry other plaintext, and the key survives a throttling host.
+ *   - The PSP counts message sequence numbers in 32 bits (Linux refuses at UINT32_MAX too):
+ *     a message whose request or response number would not fit is never sealed; VMPCK0 is
+ *     wiped instead (SNP_ERR_MSG_SEQNO), since nothing can be sent under it any more.
+ *   - INVALID_LEN (VMM error 1) only answers extended requests, which Bastion never sends:
+ *     from a host it is a protocol violation and handled as the other host errors below.
  *   - Any other failure (host error, a response that is not the answer, bad tag, wrong size)
  *     may mean the key and counter are out of step or under attack: VMPCK0 is wiped
  *     (secrets_wipe_vmpck) and the channel refuses every later message (SNP_ERR_MSG_NO_KEY),
@@ -34,6 +40,8 @@
 #define GUEST_MSG_HDR_SIZE 0x60u
 #define GUEST_MSG_MAX_PAYLOAD 4000u
 #define GUEST_MSG_BUSY_RETRIES 8u
+/* The first BUSY back-off; doubled each time: 10 + 20 + ... + 640 ms, 1.27 s at most per call. */
+#define GUEST_MSG_BUSY_DELAY_MS 10u
 
 /* Message types (firmware ABI, "Message Type Encodings"). */
 #define GUEST_MSG_KEY_REQ 3u
@@ -64,6 +72,10 @@ struct guest_msg_channel {
 	 * Returns SNP_OK, SNP_ERR_GUEST_REQ_BUSY (not consumed), or another error. */
 	enum snp_result (*exchange)(void *ctx, paddr_t req, paddr_t rsp, uint32_t *fw_error);
 	void *ctx;
+	/* Waits before BUSY resend number attempt (1, 2, ...): GUEST_MSG_BUSY_DELAY_MS << (attempt
+	 * - 1) milliseconds, so a throttling host gets time to drain. Optional (NULL: resend at
+	 * once). */
+	void (*delay)(void *ctx, unsigned int attempt);
 	/* VMPCK0 (32 bytes) or NULL once it is wiped; wipe_key() wipes the real copy. */
 	const uint8_t *(*key)(void);
 	void (*wipe_key)(void);

@@ -480,6 +480,19 @@ static enum snp_result msg_exchange(void *ctx, paddr_t req, paddr_t rsp, uint32_
 	return r;
 }
 
+/* The BUSY back-off (guest_msg.h): a TSC spin. Without a known TSC rate a GHz is assumed;
+ * the delay only has to be bounded, not exact. */
+static void msg_delay(void *ctx, unsigned int attempt)
+{
+	uint64_t ms = (uint64_t)GUEST_MSG_BUSY_DELAY_MS << (attempt - 1);
+	uint64_t end = cpu_rdtsc() + ms * 1000000u;
+
+	(void)ctx;
+	while (cpu_rdtsc() < end) {
+		cpu_relax();
+	}
+}
+
 static const uint8_t *msg_key(void)
 {
 	return secrets_vmpck(0);
@@ -493,6 +506,7 @@ static void msg_wipe_key(void)
 
 static struct guest_msg_channel msg_channel = {
 	.exchange = msg_exchange,
+	.delay = msg_delay,
 	.key = msg_key,
 	.wipe_key = msg_wipe_key,
 };

@@ -44,6 +44,7 @@ static const char *const snp_result_names[SNP_RESULT_COUNT] = {
 	SNP_RESULT_NAME_(SNP_ERR_MSG_AUTH),
 	SNP_RESULT_NAME_(SNP_ERR_MSG_SIZE),
 	SNP_RESULT_NAME_(SNP_ERR_MSG_STATUS),
+	SNP_RESULT_NAME_(SNP_ERR_MSG_SEQNO),
 };
 
 const char *snp_result_name(enum snp_result r)

@@ -88,6 +88,7 @@ enum snp_result {
 	SNP_ERR_MSG_AUTH,    /* the response does not authenticate under VMPCK0 */
 	SNP_ERR_MSG_SIZE,    /* a payload does not fit, or the response's size is wrong */
 	SNP_ERR_MSG_STATUS,  /* the PSP answered with a non-zero STATUS in the payload */
+	SNP_ERR_MSG_SEQNO,   /* the 32-bit message counter is used up: VMPCK0 is retired */
 
 	SNP_RESULT_COUNT
 };
