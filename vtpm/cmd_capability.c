@@ -7,6 +7,9 @@
  * TPM_CAP_COMMANDS and TPM_PT_TOTAL_COMMANDS both come from the command table.
  */
 #include "vtpm/commands.h"
+#include "vtpm/da.h"
+#include "vtpm/hierarchy.h"
+#include "vtpm/nv.h"
 #include "vtpm/object.h"
 #include "vtpm/pcr.h"
 #include "vtpm/rc.h"
@@ -90,6 +93,13 @@ enum {
 	PV_SESSIONS_AVAIL, /* value minus the active sessions (a saved one keeps its slot) */
 	PV_ACTIVE,	   /* active (loaded or saved) sessions */
 	PV_OBJECTS_AVAIL,  /* value minus the loaded transient objects */
+	PV_PERSISTENT,	   /* persistent objects (object.h) */
+	PV_PERSISTENT_AVAIL, /* free persistent object slots */
+	PV_PERMANENT,	   /* TPMA_PERMANENT (hierarchy.h, da.h) */
+	PV_NV_INDICES,	   /* defined NV indices (nv.h) */
+	PV_NV_COUNTERS,	   /* defined counter indices */
+	PV_NV_AVAIL,	   /* free NV index slots */
+	PV_DA,		   /* dictionary-attack values (da.h), by pt */
 };
 
 struct cap_prop {
@@ -123,7 +133,7 @@ static const struct cap_prop props[] = {
 	{ PT_FIXED + 19, VTPM_PCR_SELECT_SIZE, PV_CONST }, /* PCR_SELECT_MIN */
 	{ PT_FIXED + 20, 0xFFFF, PV_CONST },	   /* CONTEXT_GAP_MAX */
 	{ PT_FIXED + 22, 0, PV_CONST },		   /* NV_COUNTERS_MAX */
-	{ PT_FIXED + 23, 2048, PV_CONST },	   /* NV_INDEX_MAX */
+	{ PT_FIXED + 23, VTPM_NV_INDEX_MAX, PV_CONST }, /* NV_INDEX_MAX */
 	{ PT_FIXED + 24, 0x4, PV_CONST },	   /* MEMORY: objectCopiedToRam */
 	{ PT_FIXED + 25, 4096, PV_CONST },	   /* CLOCK_UPDATE (ms) */
 	{ PT_FIXED + 26, TPM_ALG_SHA256, PV_CONST }, /* CONTEXT_HASH */
@@ -142,27 +152,27 @@ static const struct cap_prop props[] = {
 	{ PT_FIXED + 41, 0, PV_COMMANDS },	   /* TOTAL_COMMANDS */
 	{ PT_FIXED + 42, 0, PV_COMMANDS },	   /* LIBRARY_COMMANDS */
 	{ PT_FIXED + 43, 0, PV_CONST },		   /* VENDOR_COMMANDS */
-	{ PT_FIXED + 44, 1024, PV_CONST },	   /* NV_BUFFER_MAX */
+	{ PT_FIXED + 44, VTPM_NV_BUFFER_MAX, PV_CONST }, /* NV_BUFFER_MAX */
 	{ PT_FIXED + 45, 0, PV_CONST },		   /* MODES */
 	{ PT_FIXED + 46, MAX_CAP_BUFFER, PV_CONST }, /* MAX_CAP_BUFFER */
-	{ PT_VAR + 0, 0x400, PV_CONST },	   /* PERMANENT: tpmGeneratedEPS */
+	{ PT_VAR + 0, 0, PV_PERMANENT },	   /* PERMANENT */
 	{ PT_VAR + 1, 0, PV_STARTUP_CLEAR },	   /* STARTUP_CLEAR */
-	{ PT_VAR + 2, 0, PV_CONST },		   /* HR_NV_INDEX */
+	{ PT_VAR + 2, 0, PV_NV_INDICES },	   /* HR_NV_INDEX */
 	{ PT_VAR + 3, 0, PV_SESSIONS },		   /* HR_LOADED */
 	{ PT_VAR + 4, VTPM_SESSION_SLOTS, PV_SESSIONS_AVAIL }, /* HR_LOADED_AVAIL */
 	{ PT_VAR + 5, 0, PV_ACTIVE },		   /* HR_ACTIVE */
 	{ PT_VAR + 6, 64, PV_SESSIONS_AVAIL },	   /* HR_ACTIVE_AVAIL */
 	{ PT_VAR + 7, VTPM_OBJECT_SLOTS, PV_OBJECTS_AVAIL }, /* HR_TRANSIENT_AVAIL */
-	{ PT_VAR + 8, 0, PV_CONST },		   /* HR_PERSISTENT */
-	{ PT_VAR + 9, 7, PV_CONST },		   /* HR_PERSISTENT_AVAIL */
-	{ PT_VAR + 10, 0, PV_CONST },		   /* NV_COUNTERS */
-	{ PT_VAR + 11, 0, PV_CONST },		   /* NV_COUNTERS_AVAIL */
+	{ PT_VAR + 8, 0, PV_PERSISTENT },	   /* HR_PERSISTENT */
+	{ PT_VAR + 9, 0, PV_PERSISTENT_AVAIL },   /* HR_PERSISTENT_AVAIL */
+	{ PT_VAR + 10, 0, PV_NV_COUNTERS },	   /* NV_COUNTERS */
+	{ PT_VAR + 11, 0, PV_NV_AVAIL },	   /* NV_COUNTERS_AVAIL (any free slot) */
 	{ PT_VAR + 12, 0, PV_CONST },		   /* ALGORITHM_SET */
 	{ PT_VAR + 13, 2, PV_CONST },		   /* LOADED_CURVES */
-	{ PT_VAR + 14, 0, PV_CONST },		   /* LOCKOUT_COUNTER */
-	{ PT_VAR + 15, 3, PV_CONST },		   /* MAX_AUTH_FAIL */
-	{ PT_VAR + 16, 7200, PV_CONST },	   /* LOCKOUT_INTERVAL (s) */
-	{ PT_VAR + 17, 86400, PV_CONST },	   /* LOCKOUT_RECOVERY (s) */
+	{ PT_VAR + 14, 0, PV_DA },		   /* LOCKOUT_COUNTER */
+	{ PT_VAR + 15, 0, PV_DA },		   /* MAX_AUTH_FAIL */
+	{ PT_VAR + 16, 0, PV_DA },		   /* LOCKOUT_INTERVAL (s) */
+	{ PT_VAR + 17, 0, PV_DA },		   /* LOCKOUT_RECOVERY (s) */
 	{ PT_VAR + 18, 0, PV_CONST },		   /* NV_WRITE_RECOVERY */
 	{ PT_VAR + 19, 0, PV_CONST },		   /* AUDIT_COUNTER_0 */
 	{ PT_VAR + 20, 0, PV_CONST },		   /* AUDIT_COUNTER_1 */
@@ -306,7 +316,32 @@ static uint32_t cap_handles(struct vtpm *t, struct cap_query *q)
 			n++;
 		}
 	}
-	/* NV indices and persistent objects: none exist yet. */
+	if (ht == TPM_HT_NV_INDEX) {
+		/* The defined NV indices in handle order (nv.h). */
+		const struct vtpm_nv_index *x = vtpm_nv_next(t, q->property);
+
+		for (; x != NULL; x = x->handle == 0x01FFFFFFu ? NULL
+							       : vtpm_nv_next(t, x->handle + 1u)) {
+			if (n == q->count || n == MAX_CAP_HANDLES) {
+				q->more = true;
+				break;
+			}
+			mw_u32(q->out, x->handle);
+			n++;
+		}
+	}
+	if (ht == TPM_HT_PERSISTENT) {
+		/* The persistent objects in handle order (object.h). */
+		for (uint32_t h = vtpm_persistent_next(t, q->property); h != 0;
+		     h = h == 0x81FFFFFFu ? 0 : vtpm_persistent_next(t, h + 1u)) {
+			if (n == q->count || n == MAX_CAP_HANDLES) {
+				q->more = true;
+				break;
+			}
+			mw_u32(q->out, h);
+			n++;
+		}
+	}
 	mw_patch_u32(q->out, at, n);
 	return TPM_RC_SUCCESS;
 }
@@ -364,7 +399,34 @@ static uint32_t prop_value(const struct vtpm *t, const struct cap_prop *p)
 	}
 	if (p->kind == PV_STARTUP_CLEAR) {
 		/* phEnable, shEnable, ehEnable, phEnableNV; orderly (bit 31). */
-		return 0xFu | (t->orderly ? 0x80000000u : 0u);
+		return (t->ps.hier.ph_enable ? TPMA_STARTUP_CLEAR_PH_ENABLE : 0u) |
+		       (t->ps.hier.sh_enable ? TPMA_STARTUP_CLEAR_SH_ENABLE : 0u) |
+		       (t->ps.hier.eh_enable ? TPMA_STARTUP_CLEAR_EH_ENABLE : 0u) |
+		       (t->ps.hier.ph_enable_nv ? TPMA_STARTUP_CLEAR_PH_ENABLE_NV : 0u) |
+		       (t->orderly ? TPMA_STARTUP_CLEAR_ORDERLY : 0u);
+	}
+	if (p->kind == PV_PERMANENT) {
+		return (t->ps.hier.auth_size[VTPM_AUTH_OWNER] ? TPMA_PERMANENT_OWNER_AUTH_SET : 0u) |
+		       (t->ps.hier.auth_size[VTPM_AUTH_ENDORSEMENT]
+				? TPMA_PERMANENT_ENDORSEMENT_AUTH_SET
+				: 0u) |
+		       (t->ps.hier.auth_size[VTPM_AUTH_LOCKOUT] ? TPMA_PERMANENT_LOCKOUT_AUTH_SET
+								: 0u) |
+		       (t->ps.hier.disable_clear ? TPMA_PERMANENT_DISABLE_CLEAR : 0u) |
+		       (vtpm_da_in_lockout(t) ? TPMA_PERMANENT_IN_LOCKOUT : 0u) |
+		       TPMA_PERMANENT_TPM_GENERATED_EPS;
+	}
+	if (p->kind == PV_NV_INDICES || p->kind == PV_NV_COUNTERS) {
+		return vtpm_nv_count(t, p->kind == PV_NV_COUNTERS);
+	}
+	if (p->kind == PV_NV_AVAIL) {
+		return VTPM_NV_INDICES - vtpm_nv_count(t, false);
+	}
+	if (p->kind == PV_DA) {
+		return p->pt == PT_VAR + 14   ? vtpm_da_failed_tries(t)
+		       : p->pt == PT_VAR + 15 ? t->ps.da.max_tries
+		       : p->pt == PT_VAR + 16 ? t->ps.da.recovery_time
+					      : t->ps.da.lockout_recovery;
 	}
 	if (p->kind == PV_SESSIONS) {
 		return vtpm_session_count(t);
@@ -377,6 +439,12 @@ static uint32_t prop_value(const struct vtpm *t, const struct cap_prop *p)
 	}
 	if (p->kind == PV_OBJECTS_AVAIL) {
 		return p->value - vtpm_object_count(t);
+	}
+	if (p->kind == PV_PERSISTENT) {
+		return vtpm_persistent_count(t);
+	}
+	if (p->kind == PV_PERSISTENT_AVAIL) {
+		return VTPM_PERSISTENT_SLOTS - vtpm_persistent_count(t);
 	}
 	return p->value;
 }

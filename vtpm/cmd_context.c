@@ -1,14 +1,14 @@
 /*
- * TPM2_ContextSave (Part 3 §28.2) and TPM2_ContextLoad (Part 3 §28.3) for sessions (Part 1
- * §30 "Context Management"). Object contexts (sequence objects) are not saved in this slice:
- * ContextSave of a transient handle is TPM_RC_TYPE + handle 1.
+ * TPM2_ContextSave (Part 3 §28.2) and TPM2_ContextLoad (Part 3 §28.3) for sessions and key
+ * objects (Part 1 §30 "Context Management"). Sequence objects are not saved: ContextSave of
+ * one is TPM_RC_TYPE + handle 1.
  *
  * The blob (TPMS_CONTEXT.contextBlob) is integrity || encContext, integrity a TPM2B_DIGEST
  * (Part 1 §30.3, simplified to one per-boot secret instead of hierarchy proofs, since a
  * session belongs to no hierarchy):
  *   contextKey  = 32 random octets drawn from the DRBG at _TPM_Init (state.h)
  *   symKey||iv  = KDFa(SHA-256, contextKey, "CONTEXT", sequence, savedHandle, 256 + 128)
- *   hmacKey     = KDFa(SHA-256, contextKey, "INTEGRITY", -, -, 256)
+ *   hmacKey     = KDFa(SHA-256, contextKey, "INTEGRITY", proof(hierarchy), -, 256)
  *   encContext  = AES-256-CFB(symKey, iv, the session's state)
  *   integrity   = HMAC-SHA-256(hmacKey, sequence || savedHandle || hierarchy || encContext)
  * Any change to the blob, the sequence or the handle fails the HMAC: TPM_RC_INTEGRITY + P1.
@@ -19,6 +19,14 @@
  * older blob of that session, is TPM_RC_HANDLE + P1: replay refused, Part 1 §30.5). Since
  * each slot remembers its own sequence there is no context gap and no TPM_RC_CONTEXT_GAP.
  * Saved sessions and the context key are volatile: a power cycle invalidates every blob.
+ *
+ * Key objects (savedHandle 0x80000000, or 0x80000002 for stClear objects; the hierarchy is
+ * the object's): the plaintext is hierarchy || TPM2B_PUBLIC || TPM2B(TPMT_SENSITIVE) ||
+ * TPM2B(Qualified Name). The object stays loaded, and its context may be loaded any number
+ * of times (each load makes a new transient object, as tpm2-tools and resource managers
+ * expect). The hierarchy's proof keys the HMAC, so a context dies with its hierarchy's proof
+ * (the NULL hierarchy's at every TPM Reset, the owner's at TPM2_Clear), and a context of a
+ * disabled hierarchy does not load (TPM_RC_HIERARCHY).
  */
 #include "crypto/aes.h"
 #include "crypto/aes_modes.h"
@@ -27,6 +35,8 @@
 #include "crypto/kdf.h"
 #include "kernel/string.h"
 #include "vtpm/commands.h"
+#include "vtpm/hierarchy.h"
+#include "vtpm/protect.h"
 #include "vtpm/rc.h"
 #include "vtpm/session.h"
 #include "vtpm/state.h"
@@ -36,8 +46,12 @@
 #define STATE_SIZE (1u + 1u + 2u + 2u + 2u + 3u * VTPM_MAX_DIGEST + 2u + 1u + 4u + 1u + 4u + 1u + 1u)
 #define INTEGRITY_SIZE 32u
 #define BLOB_SIZE (2u + INTEGRITY_SIZE + STATE_SIZE)
-/* TPM2B_CONTEXT_DATA: this TPM's blobs are BLOB_SIZE; anything above 1024 is TPM_RC_SIZE. */
-#define MAX_CONTEXT_SIZE 1024u
+/* TPM2B_CONTEXT_DATA: session blobs are BLOB_SIZE, object blobs up to MAX_CONTEXT_SIZE;
+ * anything above the limit of the saved handle's kind is TPM_RC_SIZE. */
+#define MAX_SESSION_CONTEXT_SIZE 1024u
+#define MAX_CONTEXT_SIZE 2048u
+#define SAVED_OBJECT 0x80000000u
+#define SAVED_ST_CLEAR 0x80000002u
 
 static void put_be64(uint8_t *p, uint64_t v)
 {
@@ -104,9 +118,17 @@ static bool deserialize(struct vtpm_session *s, const uint8_t in[STATE_SIZE])
 	       s->session_key_size <= s->digest_size;
 }
 
+static unsigned int proof_index(uint32_t h)
+{
+	return h == TPM_RH_PLATFORM	 ? VTPM_HIER_PLATFORM
+	       : h == TPM_RH_ENDORSEMENT ? VTPM_HIER_ENDORSEMENT
+	       : h == TPM_RH_OWNER	 ? VTPM_HIER_OWNER
+					 : VTPM_HIER_NULL;
+}
+
 /* symKey || iv and hmacKey for one context (see the file comment). */
 static int context_keys(const struct vtpm *t, uint64_t sequence, uint32_t handle,
-			uint8_t sym[32 + AES_BLOCK_SIZE], uint8_t mac_key[32])
+			uint32_t hierarchy, uint8_t sym[32 + AES_BLOCK_SIZE], uint8_t mac_key[32])
 {
 	static const uint8_t context[] = { 'C', 'O', 'N', 'T', 'E', 'X', 'T' };
 	static const uint8_t integrity[] = { 'I', 'N', 'T', 'E', 'G', 'R', 'I', 'T', 'Y' };
@@ -121,7 +143,8 @@ static int context_keys(const struct vtpm *t, uint64_t sequence, uint32_t handle
 		return -1;
 	}
 	return kdf_kdfa(HASH_SHA256, t->context_key, sizeof(t->context_key), integrity,
-			sizeof(integrity), NULL, 0, NULL, 0, 256, mac_key);
+			sizeof(integrity), t->ps.proofs[proof_index(hierarchy)], VTPM_PROOF_SIZE, NULL,
+			0, 256, mac_key);
 }
 
 static void context_hmac(const uint8_t mac_key[32], uint64_t sequence, uint32_t handle,
@@ -167,6 +190,127 @@ struct context_scratch {
 	uint8_t state[STATE_SIZE];
 };
 
+/* TPMS_CONTEXT of a key object (see the file comment). */
+static uint32_t save_object(struct vtpm *t, struct vtpm_cmd *c, const struct vtpm_key *key)
+{
+	uint32_t saved = key->pub.attributes & TPMA_OBJECT_ST_CLEAR ? SAVED_ST_CLEAR
+								    : SAVED_OBJECT;
+	uint64_t sequence = t->context_seq;
+	struct context_scratch k;
+	uint8_t *buf = t->ks.buf;
+	struct mw w;
+	size_t at;
+
+	mw_init(&w, buf, sizeof(t->ks.buf));
+	mw_u32(&w, key->hierarchy);
+	vtpm_public_marshal_2b(&w, &key->pub);
+	at = w.off;
+	mw_u16(&w, 0);
+	if (key->has_sensitive) {
+		vtpm_sensitive_marshal(&w, &key->pub, &key->sens);
+	}
+	if (!w.overflow) {
+		put_be16(buf + at, (uint16_t)(w.off - at - 2));
+	}
+	mw_tpm2b(&w, key->qname, key->qname_size);
+	if (w.overflow || 2u + INTEGRITY_SIZE + w.off > MAX_CONTEXT_SIZE ||
+	    context_keys(t, sequence, saved, key->hierarchy, k.sym, k.mac_key) != 0 ||
+	    cfb(k.sym, false, buf, w.off) != 0) {
+		mem_wipe(&k, sizeof(k));
+		mem_wipe(buf, sizeof(t->ks.buf));
+		return TPM_RC_FAILURE;
+	}
+	context_hmac(k.mac_key, sequence, saved, key->hierarchy, buf, w.off, k.mac);
+	mw_u32(c->out, (uint32_t)(sequence >> 32));
+	mw_u32(c->out, (uint32_t)sequence);
+	mw_u32(c->out, saved);
+	mw_u32(c->out, key->hierarchy);
+	mw_u16(c->out, (uint16_t)(2u + INTEGRITY_SIZE + w.off));
+	mw_tpm2b(c->out, k.mac, INTEGRITY_SIZE);
+	mw_bytes(c->out, buf, w.off);
+	mem_wipe(&k, sizeof(k));
+	mem_wipe(buf, sizeof(t->ks.buf));
+	t->context_seq++;
+	return TPM_RC_SUCCESS;
+}
+
+/* Restores a key object from its authenticated plaintext; false if inconsistent. */
+static bool parse_object(struct vtpm_key *key, const uint8_t *p, size_t len, uint32_t hierarchy)
+{
+	const uint8_t *sens;
+	const uint8_t *qn;
+	uint16_t sens_len;
+	struct mr r;
+	struct mr sr;
+
+	bastion_memset(key, 0, sizeof(*key));
+	mr_init(&r, p, len);
+	key->hierarchy = mr_u32(&r);
+	if (vtpm_public_unmarshal_2b(&r, &key->pub, NULL, NULL) != TPM_RC_SUCCESS) {
+		return false;
+	}
+	sens_len = mr_tpm2b(&r, VTPM_PRIVATE_MAX, &sens);
+	key->qname_size = mr_tpm2b(&r, VTPM_MAX_NAME, &qn);
+	if (r.rc != TPM_RC_SUCCESS || mr_remaining(&r) != 0 || key->hierarchy != hierarchy ||
+	    key->qname_size == 0) {
+		return false;
+	}
+	bastion_memcpy(key->qname, qn, key->qname_size);
+	if (sens_len != 0) {
+		mr_init(&sr, sens, sens_len);
+		if (vtpm_sensitive_unmarshal(&sr, &key->pub, &key->sens) != TPM_RC_SUCCESS ||
+		    mr_remaining(&sr) != 0) {
+			return false;
+		}
+		key->has_sensitive = true;
+	}
+	key->name_size = (uint16_t)vtpm_public_name(&key->pub, key->name);
+	return key->name_size != 0;
+}
+
+static uint32_t load_object(struct vtpm *t, struct vtpm_cmd *c, uint64_t sequence,
+			    uint32_t handle, uint32_t hierarchy, const uint8_t *blob,
+			    size_t blob_size)
+{
+	struct context_scratch k;
+	uint8_t *buf = t->ks.buf;
+	size_t enc_len;
+	uint32_t rc = TPM_RC_SUCCESS;
+	bool ok;
+
+	if (handle == 0x80000001u || blob_size < 2u + INTEGRITY_SIZE + 1u ||
+	    be16(blob) != INTEGRITY_SIZE || blob_size - 2u - INTEGRITY_SIZE > sizeof(t->ks.buf)) {
+		return rc_param(TPM_RC_INTEGRITY, 1);
+	}
+	enc_len = blob_size - 2u - INTEGRITY_SIZE;
+	if (context_keys(t, sequence, handle, hierarchy, k.sym, k.mac_key) != 0) {
+		mem_wipe(&k, sizeof(k));
+		return TPM_RC_FAILURE;
+	}
+	context_hmac(k.mac_key, sequence, handle, hierarchy, blob + 2 + INTEGRITY_SIZE, enc_len,
+		     k.mac);
+	if (!ct_memeq(k.mac, blob + 2, INTEGRITY_SIZE)) {
+		mem_wipe(&k, sizeof(k));
+		return rc_param(TPM_RC_INTEGRITY, 1);
+	}
+	if (!vtpm_hierarchy_enabled(t, hierarchy)) {
+		mem_wipe(&k, sizeof(k));
+		return rc_param(TPM_RC_HIERARCHY, 1);
+	}
+	bastion_memcpy(buf, blob + 2 + INTEGRITY_SIZE, enc_len);
+	ok = cfb(k.sym, true, buf, enc_len) == 0 &&
+	     parse_object(&t->ks.key, buf, enc_len, hierarchy);
+	mem_wipe(&k, sizeof(k));
+	mem_wipe(buf, sizeof(t->ks.buf));
+	if (!ok) {
+		rc = rc_param(TPM_RC_INTEGRITY, 1);
+	} else {
+		rc = vtpm_object_load_key(t, &t->ks.key, &c->rsp_handle);
+	}
+	mem_wipe(&t->ks.key, sizeof(t->ks.key));
+	return rc;
+}
+
 uint32_t vtpm_cmd_context_save(struct vtpm *t, struct vtpm_cmd *c)
 {
 	uint32_t h = c->handles[0];
@@ -178,18 +322,22 @@ uint32_t vtpm_cmd_context_save(struct vtpm *t, struct vtpm_cmd *c)
 	if (rc != TPM_RC_SUCCESS) {
 		return rc;
 	}
-	s = vtpm_session_find(t, h);
-	if (s == NULL) {
-		/* A loaded transient object (the engine checked the handle): object contexts
-		 * are not implemented. */
-		return rc_handle(TPM_RC_TYPE, 1);
-	}
 	if (t->context_seq == UINT64_MAX) {
 		return TPM_RC_TOO_MANY_CONTEXTS;
 	}
+	s = vtpm_session_find(t, h);
+	if (s == NULL) {
+		/* A loaded transient object (the engine checked the handle). */
+		const struct vtpm_object *o = vtpm_object_find(t, h);
+
+		if (o == NULL || o->kind != VTPM_OBJ_KEY) {
+			return rc_handle(TPM_RC_TYPE, 1);
+		}
+		return save_object(t, c, &o->key);
+	}
 	sequence = t->context_seq;
 	serialize(s, k.state);
-	if (context_keys(t, sequence, h, k.sym, k.mac_key) != 0 ||
+	if (context_keys(t, sequence, h, TPM_RH_NULL, k.sym, k.mac_key) != 0 ||
 	    cfb(k.sym, false, k.state, STATE_SIZE) != 0) {
 		mem_wipe(&k, sizeof(k));
 		return TPM_RC_FAILURE;
@@ -236,7 +384,9 @@ uint32_t vtpm_cmd_context_load(struct vtpm *t, struct vtpm_cmd *c)
 	sequence |= mr_u32(c->in);
 	handle = mr_u32(c->in);
 	hierarchy = mr_u32(c->in);
-	blob_size = mr_tpm2b(c->in, MAX_CONTEXT_SIZE, &blob);
+	blob_size = mr_tpm2b(c->in, handle >> 24 == TPM_HT_TRANSIENT ? MAX_CONTEXT_SIZE
+								   : MAX_SESSION_CONTEXT_SIZE,
+			     &blob);
 	if (c->in->rc != TPM_RC_SUCCESS) {
 		return rc_param(c->in->rc, 1);
 	}
@@ -253,11 +403,14 @@ uint32_t vtpm_cmd_context_load(struct vtpm *t, struct vtpm_cmd *c)
 	if (rc != TPM_RC_SUCCESS) {
 		return rc;
 	}
+	if (ht == TPM_HT_TRANSIENT) {
+		return load_object(t, c, sequence, handle, hierarchy, blob, blob_size);
+	}
 	/* Integrity first (Part 1 §30.4): nothing about the blob is trusted before. */
 	if (blob_size != BLOB_SIZE || be16(blob) != INTEGRITY_SIZE) {
 		return rc_param(TPM_RC_INTEGRITY, 1);
 	}
-	if (context_keys(t, sequence, handle, k.sym, k.mac_key) != 0) {
+	if (context_keys(t, sequence, handle, hierarchy, k.sym, k.mac_key) != 0) {
 		mem_wipe(&k, sizeof(k));
 		return TPM_RC_FAILURE;
 	}

@@ -1,16 +1,16 @@
 /*
  * TPM2_StartAuthSession (Part 3 §11.1) and TPM2_FlushContext (Part 3 §28.4) for sessions and
- * sequence objects.
+ * transient objects (sequence and key objects).
  *
- * The engine has validated the handles: tpmKey (TPMI_DH_OBJECT+) is TPM_RH_NULL, since no
- * object can be loaded yet (a transient handle is TPM_RC_REFERENCE_H0, a persistent one
- * TPM_RC_HANDLE + handle 1); bind (TPMI_DH_ENTITY+) is TPM_RH_NULL, a PCR or a hierarchy
- * (objects and NV indices: TPM_RC_REFERENCE_H1 / TPM_RC_HANDLE + handle 2).
+ * The engine has validated the handles: tpmKey (TPMI_DH_OBJECT+) is TPM_RH_NULL or a loaded
+ * or persistent object (salted sessions, see below); bind (TPMI_DH_ENTITY+) is TPM_RH_NULL, a
+ * PCR, a hierarchy, an object or an NV index.
  */
 #include "crypto/kdf.h"
 #include "vtpm/entity.h"
 #include "kernel/string.h"
 #include "vtpm/commands.h"
+#include "vtpm/keygen.h"
 #include "vtpm/object.h"
 #include "vtpm/random.h"
 #include "vtpm/rc.h"
@@ -75,6 +75,8 @@ uint32_t vtpm_cmd_start_auth_session(struct vtpm *t, struct vtpm_cmd *c)
 	struct vtpm_session *s = NULL;
 	unsigned int slot;
 	uint32_t rc;
+	uint8_t salt_value[VTPM_MAX_DIGEST];
+	size_t salt_len = 0;
 
 	nonce_size = mr_tpm2b(c->in, VTPM_MAX_DIGEST, &nonce_caller);
 	if (c->in->rc != TPM_RC_SUCCESS) {
@@ -84,7 +86,6 @@ uint32_t vtpm_cmd_start_auth_session(struct vtpm *t, struct vtpm_cmd *c)
 	if (c->in->rc != TPM_RC_SUCCESS) {
 		return rc_param(c->in->rc, 2);
 	}
-	(void)salt;
 	type = mr_u8(c->in);
 	if (c->in->rc != TPM_RC_SUCCESS) {
 		return rc_param(c->in->rc, 3);
@@ -117,16 +118,38 @@ uint32_t vtpm_cmd_start_auth_session(struct vtpm *t, struct vtpm_cmd *c)
 		return rc_param(TPM_RC_SYMMETRIC, 4);
 	}
 	/* A sequence object can neither salt nor bind a session (it has no key and an empty
-	 * Name); salted sessions (a loaded decryption key as tpmKey) are not implemented. */
+	 * Name). A salted session's tpmKey is a loaded asymmetric decryption key with its
+	 * private part (TPM_RC_ATTRIBUTES + handle 1 otherwise, TPM_RC_HANDLE for a sequence
+	 * object); the salt is the secret it recovers from encryptedSalt with the label
+	 * "SECRET" (keygen.h vtpm_key_secret: RSA-OAEP, or ECDH + KDFe), and a bad
+	 * encryptedSalt is TPM_RC_VALUE + P2 (TPM_RC_ECC_POINT + P2 for an invalid point). */
 	if (c->handles[0] != TPM_RH_NULL) {
-		return rc_handle(TPM_RC_HANDLE, 1);
+		static const uint8_t secret_label[] = { 'S', 'E', 'C', 'R', 'E', 'T', 0 };
+		const struct vtpm_key *k = vtpm_key_find(t, c->handles[0]);
+
+		if (k == NULL) {
+			return rc_handle(TPM_RC_HANDLE, 1);
+		}
+		if (!k->has_sensitive || !(k->pub.attributes & TPMA_OBJECT_DECRYPT) ||
+		    (k->pub.type != TPM_ALG_RSA && k->pub.type != TPM_ALG_ECC)) {
+			return rc_handle(TPM_RC_ATTRIBUTES, 1);
+		}
+		if (salt_size == 0) {
+			return rc_param(TPM_RC_VALUE, 2);
+		}
+		rc = vtpm_key_secret(t, k, secret_label, sizeof(secret_label), salt, salt_size,
+				     salt_value, &salt_len);
+		if (rc != TPM_RC_SUCCESS) {
+			mem_wipe(salt_value, sizeof(salt_value));
+			return rc == TPM_RC_FAILURE ? rc : rc_param(rc, 2);
+		}
+	} else if (salt_size != 0) {
+		/* tpmKey is TPM_RH_NULL: encryptedSalt must be the Empty Buffer. */
+		return rc_param(TPM_RC_VALUE, 2);
 	}
 	if (is_sequence(t, c->handles[1])) {
+		mem_wipe(salt_value, sizeof(salt_value));
 		return rc_handle(TPM_RC_HANDLE, 2);
-	}
-	/* tpmKey is TPM_RH_NULL: encryptedSalt must be the Empty Buffer. */
-	if (salt_size != 0) {
-		return rc_param(TPM_RC_VALUE, 2);
 	}
 	for (slot = 0; slot < VTPM_SESSION_SLOTS; slot++) {
 		if (!t->sessions[slot].used) {
@@ -135,6 +158,7 @@ uint32_t vtpm_cmd_start_auth_session(struct vtpm *t, struct vtpm_cmd *c)
 		}
 	}
 	if (s == NULL) {
+		mem_wipe(salt_value, sizeof(salt_value));
 		return TPM_RC_SESSION_MEMORY;
 	}
 
@@ -146,25 +170,43 @@ uint32_t vtpm_cmd_start_auth_session(struct vtpm *t, struct vtpm_cmd *c)
 	s->key_bits = key_bits;
 	if (vtpm_rng_generate(t, s->nonce_tpm, hi->size) != 0) {
 		vtpm_session_flush(s);
+		mem_wipe(salt_value, sizeof(salt_value));
 		return TPM_RC_FAILURE;
 	}
-	if (c->handles[1] != TPM_RH_NULL) {
-		/* Bound session (Part 1 §19.6, session key creation): sessionKey =
-		 * KDFa(authHash, bind.authValue || salt, "ATH", nonceTPM, nonceCaller, bits).
-		 * The salt is empty (unsalted sessions). */
+	if (c->handles[1] != TPM_RH_NULL || salt_len != 0) {
+		/* Bound and/or salted session (Part 1 §19.6, session key creation):
+		 * sessionKey = KDFa(authHash, bind.authValue || salt, "ATH", nonceTPM,
+		 * nonceCaller, bits). */
 		static const uint8_t ath[] = { 'A', 'T', 'H' };
-		const uint8_t *bind_auth;
-		size_t bind_auth_len = vtpm_entity_auth(t, c->handles[1], &bind_auth);
+		const uint8_t *bind_auth = NULL;
+		size_t bind_auth_len = 0;
+		uint8_t key_in[2 * VTPM_MAX_DIGEST];
 
-		if (kdf_kdfa(hi->id, bind_auth, bind_auth_len, ath, sizeof(ath), s->nonce_tpm,
-			     hi->size, nonce_caller, nonce_size, (uint32_t)hi->size * 8u,
-			     s->session_key) != 0) {
+		if (c->handles[1] != TPM_RH_NULL) {
+			bind_auth_len = vtpm_entity_auth(t, c->handles[1], &bind_auth);
+		}
+		if (bind_auth_len != 0) {
+			bastion_memcpy(key_in, bind_auth, bind_auth_len);
+		}
+		if (salt_len != 0) {
+			bastion_memcpy(key_in + bind_auth_len, salt_value, salt_len);
+		}
+		rc = kdf_kdfa(hi->id, key_in, bind_auth_len + salt_len, ath, sizeof(ath),
+			      s->nonce_tpm, hi->size, nonce_caller, nonce_size,
+			      (uint32_t)hi->size * 8u, s->session_key) != 0
+			     ? TPM_RC_FAILURE
+			     : TPM_RC_SUCCESS;
+		mem_wipe(key_in, sizeof(key_in));
+		mem_wipe(salt_value, sizeof(salt_value));
+		if (rc != TPM_RC_SUCCESS) {
 			vtpm_session_flush(s);
-			return TPM_RC_FAILURE;
+			return rc;
 		}
 		s->session_key_size = hi->size;
-		s->bound = true;
-		vtpm_session_bind_id(t, c->handles[1], s->bind_id);
+		if (c->handles[1] != TPM_RH_NULL) {
+			s->bound = true;
+			vtpm_session_bind_id(t, c->handles[1], s->bind_id);
+		}
 	}
 	s->used = true;
 	c->rsp_handle = vtpm_session_handle(t, slot);
@@ -186,7 +228,7 @@ uint32_t vtpm_cmd_flush_context(struct vtpm *t, struct vtpm_cmd *c)
 	if (rc != TPM_RC_SUCCESS) {
 		return rc;
 	}
-	/* TPMI_DH_CONTEXT: a session or a transient object (a sequence object, object.h).
+	/* TPMI_DH_CONTEXT: a session or a transient object (sequence or key object, object.h).
 	 * Nothing loaded under the handle: TPM_RC_HANDLE. */
 	if (ht != TPM_HT_HMAC_SESSION && ht != TPM_HT_POLICY_SESSION && ht != TPM_HT_TRANSIENT) {
 		return rc_param(TPM_RC_VALUE, 1);

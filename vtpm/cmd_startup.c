@@ -9,7 +9,9 @@
  */
 #include "kernel/string.h"
 #include "vtpm/commands.h"
+#include "vtpm/da.h"
 #include "vtpm/hierarchy.h"
+#include "vtpm/nv.h"
 #include "vtpm/pcr.h"
 #include "vtpm/random.h"
 #include "vtpm/rc.h"
@@ -65,10 +67,13 @@ uint32_t vtpm_cmd_startup(struct vtpm *t, struct vtpm_cmd *c)
 		vtpm_pcr_startup_clear(t, c->locality);
 		t->ps.reset_count++;
 		t->ps.restart_count = 0;
+		vtpm_da_tpm_reset(t);
 	}
 	/* TPMA_STARTUP_CLEAR (Part 2 §8.12): every Startup(CLEAR) enables the hierarchies. */
 	if (su == TPM_SU_CLEAR) {
 		vtpm_hierarchy_startup_clear(t);
+		/* NV (nv.h): STCLEAR locks end, CLEAR_STCLEAR indices become unwritten. */
+		vtpm_nv_startup_clear(t);
 	}
 	t->orderly = t->ps.shutdown != VTPM_SHUTDOWN_NONE;
 	t->ps.shutdown = VTPM_SHUTDOWN_NONE;

@@ -13,14 +13,52 @@
  */
 #include "vtpm/commands.h"
 
+#include "vtpm/da.h"
+#include "vtpm/hierarchy.h"
+#include "vtpm/nv.h"
 #include "vtpm/rc.h"
 #include "vtpm/tpm2.h"
 
 #define NOH { VTPM_H_NONE, VTPM_H_NONE, VTPM_H_NONE }
 #define POL { VTPM_H_POLICY, VTPM_H_NONE, VTPM_H_NONE }
 #define OBJ { VTPM_H_OBJECT, VTPM_H_NONE, VTPM_H_NONE }
+/* Hierarchy, NV and DA commands (cmd_hierarchy.c, cmd_nv.c, da.c). */
+#define H1(k) { VTPM_H_##k, VTPM_H_NONE, VTPM_H_NONE }
+#define NVH { VTPM_H_NV_AUTH, VTPM_H_NV_INDEX, VTPM_H_NONE }
 
 const struct vtpm_command_desc vtpm_commands[] = {
+	{ TPM_CC_NV_UNDEFINE_SPACE_SPECIAL, 2, 0x3, VTPM_CMD_NV | VTPM_CMD_ADMIN,
+	  { VTPM_H_NV_INDEX, VTPM_H_PLATFORM, VTPM_H_NONE }, vtpm_cmd_nv_undefine_space_special },
+	{ TPM_CC_EVICT_CONTROL, 2, 0x1, VTPM_CMD_NV,
+	  { VTPM_H_PROVISION, VTPM_H_OBJECT, VTPM_H_NONE }, vtpm_cmd_evict_control },
+	{ TPM_CC_HIERARCHY_CONTROL, 1, 0x1, VTPM_CMD_NV, H1(HIERARCHY), vtpm_cmd_hierarchy_control },
+	{ TPM_CC_NV_UNDEFINE_SPACE, 2, 0x1, VTPM_CMD_NV,
+	  { VTPM_H_PROVISION, VTPM_H_NV_INDEX, VTPM_H_NONE }, vtpm_cmd_nv_undefine_space },
+	{ TPM_CC_CHANGE_EPS, 1, 0x1, VTPM_CMD_NV, H1(PLATFORM), vtpm_cmd_change_eps },
+	{ TPM_CC_CHANGE_PPS, 1, 0x1, VTPM_CMD_NV, H1(PLATFORM), vtpm_cmd_change_pps },
+	{ TPM_CC_CLEAR, 1, 0x1, VTPM_CMD_NV, H1(CLEAR), vtpm_cmd_clear },
+	{ TPM_CC_CLEAR_CONTROL, 1, 0x1, VTPM_CMD_NV, H1(CLEAR), vtpm_cmd_clear_control },
+	{ TPM_CC_HIERARCHY_CHANGE_AUTH, 1, 0x1, VTPM_CMD_NV | VTPM_CMD_DECRYPT,
+	  H1(HIERARCHY_AUTH), vtpm_cmd_hierarchy_change_auth },
+	{ TPM_CC_NV_DEFINE_SPACE, 1, 0x1, VTPM_CMD_NV | VTPM_CMD_DECRYPT, H1(PROVISION),
+	  vtpm_cmd_nv_define_space },
+	{ TPM_CC_SET_PRIMARY_POLICY, 1, 0x1, VTPM_CMD_NV | VTPM_CMD_DECRYPT, H1(HIERARCHY_AUTH),
+	  vtpm_cmd_set_primary_policy },
+	{ TPM_CC_CREATE_PRIMARY, 1, 0x1, VTPM_CMD_RHANDLE | VTPM_CMD_DECRYPT | VTPM_CMD_ENCRYPT,
+	  { VTPM_H_HIERARCHY_NULL, VTPM_H_NONE, VTPM_H_NONE }, vtpm_cmd_create_primary },
+	{ TPM_CC_NV_GLOBAL_WRITE_LOCK, 1, 0x1, VTPM_CMD_NV, H1(PROVISION),
+	  vtpm_cmd_nv_global_write_lock },
+	{ TPM_CC_NV_INCREMENT, 2, 0x1, VTPM_CMD_NV, NVH, vtpm_cmd_nv_increment },
+	{ TPM_CC_NV_SET_BITS, 2, 0x1, VTPM_CMD_NV, NVH, vtpm_cmd_nv_set_bits },
+	{ TPM_CC_NV_EXTEND, 2, 0x1, VTPM_CMD_NV | VTPM_CMD_DECRYPT, NVH, vtpm_cmd_nv_extend },
+	{ TPM_CC_NV_WRITE, 2, 0x1, VTPM_CMD_NV | VTPM_CMD_DECRYPT, NVH, vtpm_cmd_nv_write },
+	{ TPM_CC_NV_WRITE_LOCK, 2, 0x1, VTPM_CMD_NV, NVH, vtpm_cmd_nv_write_lock },
+	{ TPM_CC_DICTIONARY_ATTACK_LOCK_RESET, 1, 0x1, VTPM_CMD_NV, H1(LOCKOUT),
+	  vtpm_cmd_da_lock_reset },
+	{ TPM_CC_DICTIONARY_ATTACK_PARAMETERS, 1, 0x1, VTPM_CMD_NV, H1(LOCKOUT),
+	  vtpm_cmd_da_parameters },
+	{ TPM_CC_NV_CHANGE_AUTH, 1, 0x1, VTPM_CMD_NV | VTPM_CMD_DECRYPT | VTPM_CMD_ADMIN,
+	  H1(NV_INDEX), vtpm_cmd_nv_change_auth },
 	{ TPM_CC_PCR_EVENT, 1, 0x1, VTPM_CMD_NV | VTPM_CMD_DECRYPT,
 	  { VTPM_H_PCR_NULL, VTPM_H_NONE, VTPM_H_NONE }, vtpm_cmd_pcr_event },
 	{ TPM_CC_PCR_RESET, 1, 0x1, VTPM_CMD_NV, { VTPM_H_PCR, VTPM_H_NONE, VTPM_H_NONE },
@@ -32,15 +70,32 @@ const struct vtpm_command_desc vtpm_commands[] = {
 	{ TPM_CC_STARTUP, 0, 0, VTPM_CMD_NV, NOH, vtpm_cmd_startup },
 	{ TPM_CC_SHUTDOWN, 0, 0, VTPM_CMD_NV, NOH, vtpm_cmd_shutdown },
 	{ TPM_CC_STIR_RANDOM, 0, 0, VTPM_CMD_NV | VTPM_CMD_DECRYPT, NOH, vtpm_cmd_stir_random },
+	{ TPM_CC_CERTIFY, 2, 0x3, VTPM_CMD_DECRYPT | VTPM_CMD_ENCRYPT | VTPM_CMD_ADMIN,
+	  { VTPM_H_OBJECT, VTPM_H_OBJECT_NULL, VTPM_H_NONE }, vtpm_cmd_certify },
+	{ TPM_CC_NV_READ, 2, 0x1, VTPM_CMD_ENCRYPT, NVH, vtpm_cmd_nv_read },
+	{ TPM_CC_NV_READ_LOCK, 2, 0x1, VTPM_CMD_NV, NVH, vtpm_cmd_nv_read_lock },
+	{ TPM_CC_OBJECT_CHANGE_AUTH, 2, 0x1, VTPM_CMD_DECRYPT | VTPM_CMD_ENCRYPT | VTPM_CMD_ADMIN,
+	  { VTPM_H_OBJECT, VTPM_H_OBJECT, VTPM_H_NONE }, vtpm_cmd_object_change_auth },
+	{ TPM_CC_CREATE, 1, 0x1, VTPM_CMD_DECRYPT | VTPM_CMD_ENCRYPT, OBJ, vtpm_cmd_create },
+	{ TPM_CC_LOAD, 1, 0x1, VTPM_CMD_RHANDLE | VTPM_CMD_DECRYPT | VTPM_CMD_ENCRYPT, OBJ,
+	  vtpm_cmd_load },
+	{ TPM_CC_QUOTE, 1, 0x1, VTPM_CMD_DECRYPT | VTPM_CMD_ENCRYPT, OBJ, vtpm_cmd_quote },
 	{ TPM_CC_SEQUENCE_UPDATE, 1, 0x1, VTPM_CMD_DECRYPT, OBJ, vtpm_cmd_sequence_update },
+	{ TPM_CC_SIGN, 1, 0x1, VTPM_CMD_DECRYPT, OBJ, vtpm_cmd_sign },
+	{ TPM_CC_UNSEAL, 1, 0x1, VTPM_CMD_ENCRYPT, OBJ, vtpm_cmd_unseal },
 	{ TPM_CC_CONTEXT_LOAD, 0, 0, VTPM_CMD_RHANDLE, NOH, vtpm_cmd_context_load },
 	{ TPM_CC_CONTEXT_SAVE, 1, 0, 0, { VTPM_H_CONTEXT, VTPM_H_NONE, VTPM_H_NONE },
 	  vtpm_cmd_context_save },
 	{ TPM_CC_FLUSH_CONTEXT, 0, 0, 0, NOH, vtpm_cmd_flush_context },
+	{ TPM_CC_LOAD_EXTERNAL, 0, 0, VTPM_CMD_RHANDLE | VTPM_CMD_DECRYPT | VTPM_CMD_ENCRYPT, NOH,
+	  vtpm_cmd_load_external },
+	{ TPM_CC_NV_READ_PUBLIC, 1, 0, VTPM_CMD_ENCRYPT, H1(NV_INDEX), vtpm_cmd_nv_read_public },
 	{ TPM_CC_POLICY_AUTH_VALUE, 1, 0, 0, POL, vtpm_cmd_policy_auth_value },
 	{ TPM_CC_POLICY_COMMAND_CODE, 1, 0, 0, POL, vtpm_cmd_policy_command_code },
+	{ TPM_CC_READ_PUBLIC, 1, 0, VTPM_CMD_ENCRYPT, OBJ, vtpm_cmd_read_public },
 	{ TPM_CC_START_AUTH_SESSION, 2, 0, VTPM_CMD_RHANDLE | VTPM_CMD_DECRYPT | VTPM_CMD_ENCRYPT,
 	  { VTPM_H_OBJECT_NULL, VTPM_H_ENTITY_NULL, VTPM_H_NONE }, vtpm_cmd_start_auth_session },
+	{ TPM_CC_VERIFY_SIGNATURE, 1, 0, VTPM_CMD_DECRYPT, OBJ, vtpm_cmd_verify_signature },
 	{ TPM_CC_GET_CAPABILITY, 0, 0, 0, NOH, vtpm_cmd_get_capability },
 	{ TPM_CC_GET_RANDOM, 0, 0, VTPM_CMD_ENCRYPT, NOH, vtpm_cmd_get_random },
 	{ TPM_CC_GET_TEST_RESULT, 0, 0, VTPM_CMD_ENCRYPT, NOH, vtpm_cmd_get_test_result },

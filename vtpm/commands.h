@@ -56,6 +56,10 @@ enum vtpm_handle_kind {
  * set decrypt), the first response parameter is a TPM2B (a session may set encrypt). */
 #define VTPM_CMD_DECRYPT 0x10u
 #define VTPM_CMD_ENCRYPT 0x20u
+/* Handle 1 is authorized in the ADMIN role (Part 1 §19.2 "Authorization Roles"): for an NV
+ * index only a policy session may authorize it (TPM_RC_AUTH_TYPE otherwise; NV_ChangeAuth,
+ * NV_UndefineSpaceSpecial). */
+#define VTPM_CMD_ADMIN 0x40u
 
 struct vtpm_cmd {
 	uint32_t cc;
@@ -64,6 +68,9 @@ struct vtpm_cmd {
 	struct mr *in;	 /* the parameter area */
 	struct mw *out;	 /* the response parameter area */
 	uint32_t rsp_handle; /* written by handlers of VTPM_CMD_RHANDLE commands */
+	/* bit h: handle h was authorized by a policy session (not a password or HMAC); NV
+	 * handlers choose between AUTHREAD/POLICYREAD etc. with it (Part 3 §31). */
+	uint8_t policy_auth;
 };
 
 typedef uint32_t (*vtpm_handler)(struct vtpm *t, struct vtpm_cmd *c);
@@ -130,3 +137,16 @@ uint32_t vtpm_cmd_sequence_complete(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_event_sequence_complete(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_context_save(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_context_load(struct vtpm *t, struct vtpm_cmd *c);
+/* objects (cmd_object.c, cmd_sign.c) */
+uint32_t vtpm_cmd_create_primary(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_create(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_load(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_read_public(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_unseal(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_object_change_auth(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_sign(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_verify_signature(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_evict_control(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_load_external(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_quote(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_certify(struct vtpm *t, struct vtpm_cmd *c);

@@ -17,8 +17,10 @@
 #include "crypto/hash.h"
 #include "kernel/string.h"
 #include "vtpm/commands.h"
+#include "vtpm/da.h"
 #include "vtpm/entity.h"
 #include "vtpm/hierarchy.h"
+#include "vtpm/nv.h"
 #include "vtpm/object.h"
 #include "vtpm/pcr.h"
 #include "vtpm/random.h"
@@ -114,6 +116,8 @@ int vtpm_manufacture(struct vtpm *t)
 		bastion_memcpy(t->ps.seeds, fresh.seeds, sizeof(fresh.seeds));
 		bastion_memcpy(t->ps.proofs, fresh.proofs, sizeof(fresh.proofs));
 		vtpm_hierarchy_manufacture(t);
+		vtpm_nv_manufacture(t);
+		vtpm_da_manufacture(t);
 		t->ps.pcr_allocated = (uint8_t)((1u << VTPM_NUM_HASHES) - 1u);
 		t->clock_base = 0;
 		t->ps.clock_last = 0;
@@ -364,8 +368,10 @@ static size_t session_auth(struct vtpm *t, const struct session *s, unsigned int
  * HMAC(sessionKey || authValue, cpHash || nonceCaller || nonceTPM { || nonceTPMdecrypt }
  * { || nonceTPMencrypt } || sessionAttributes), the decrypt/encrypt nonces only in the first
  * session's HMAC and only when those sessions are not the first, the encrypt one only when
- * it differs from the decrypt one). A wrong value is TPM_RC_AUTH_FAIL + session n (no
- * dictionary-attack accounting yet). */
+ * it differs from the decrypt one). A wrong value is TPM_RC_AUTH_FAIL + session n and counts
+ * as a dictionary-attack failure (da.h) of a DA-protected entity or lockoutAuth; while
+ * such an entity is locked out its authValue is not even tried (TPM_RC_LOCKOUT). The ADMIN
+ * role of an NV index (VTPM_CMD_ADMIN) takes only a policy session (Part 1 §19.2). */
 static uint32_t check_auths(struct vtpm *t, const struct vtpm_command_desc *d,
 			    const uint32_t *handles, const struct session *s, unsigned int count,
 			    unsigned int dec, unsigned int enc, const uint8_t *params,
@@ -381,6 +387,8 @@ static uint32_t check_auths(struct vtpm *t, const struct vtpm_command_desc *d,
 	for (unsigned int i = 0; i < count; i++) {
 		const struct vtpm_session *ss = s[i].sess;
 		uint32_t handle = authorized_handle(d, handles, i);
+		bool uses_auth = i < needed && (ss == NULL || ss->type == TPM_SE_HMAC ||
+						ss->auth_value_needed || ss->password_needed);
 		uint8_t extra[2 * VTPM_MAX_DIGEST];
 		size_t extra_len = 0;
 		uint8_t cp[VTPM_MAX_DIGEST];
@@ -388,21 +396,33 @@ static uint32_t check_auths(struct vtpm *t, const struct vtpm_command_desc *d,
 		const uint8_t *auth;
 		size_t auth_len;
 		bool ok;
+		uint32_t rc;
 
+		if ((d->flags & VTPM_CMD_ADMIN) && i == 0 && handle >> 24 == TPM_HT_NV_INDEX &&
+		    (ss == NULL || ss->type == TPM_SE_HMAC)) {
+			return TPM_RC_AUTH_TYPE;
+		}
+		if (uses_auth) {
+			rc = vtpm_da_check(t, handle);
+			if (rc != TPM_RC_SUCCESS) {
+				return rc;
+			}
+		}
 		if (ss == NULL) {
 			if (!password_ok(t, &s[i], handle)) {
+				vtpm_da_failure(t, handle);
 				return rc_session(TPM_RC_AUTH_FAIL, i + 1);
 			}
 			continue;
 		}
 		if (i < needed && ss->type != TPM_SE_HMAC) {
-			uint32_t rc = check_policy(t, &s[i], i + 1, d->cc, handle);
-
+			rc = check_policy(t, &s[i], i + 1, d->cc, handle);
 			if (rc != TPM_RC_SUCCESS) {
 				return rc;
 			}
 			if (ss->password_needed) {
 				if (!password_ok(t, &s[i], handle)) {
+					vtpm_da_failure(t, handle);
 					return rc_session(TPM_RC_AUTH_FAIL, i + 1);
 				}
 				continue;
@@ -431,6 +451,9 @@ static uint32_t check_auths(struct vtpm *t, const struct vtpm_command_desc *d,
 		     ct_memeq(s[i].hmac, mac, ss->digest_size);
 		mem_wipe(mac, sizeof(mac));
 		if (!ok) {
+			if (uses_auth) {
+				vtpm_da_failure(t, handle);
+			}
 			return rc_session(TPM_RC_AUTH_FAIL, i + 1);
 		}
 	}
@@ -671,6 +694,17 @@ static uint32_t run(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t
 	c.in = &in;
 	c.out = &out;
 	c.rsp_handle = 0;
+	c.policy_auth = 0;
+	for (unsigned int i = 0, k = 0; i < d->n_handles; i++) {
+		/* Bit i: handle i was authorized by session k, a policy session. */
+		if ((d->auth_mask >> i) & 1u) {
+			if (k < n_sessions && sessions[k].sess != NULL &&
+			    sessions[k].sess->type != TPM_SE_HMAC) {
+				c.policy_auth |= (uint8_t)(1u << i);
+			}
+			k++;
+		}
+	}
 	/* The next nonceTPM of each HMAC/policy session is drawn before the handler runs, so a
 	 * DRBG failure cannot follow a state change. */
 	for (unsigned int i = 0; i < n_sessions; i++) {
@@ -707,6 +741,27 @@ static uint32_t run(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t
 		}
 	}
 	rc = d->fn(t, &c);
+	if (rc == TPM_RC_SUCCESS) {
+		/* A command that changes the authorizing entity's authValue answers with the
+		 * new one in the response HMAC: what the caller holds from now on (tpm2-tss
+		 * checks HierarchyChangeAuth's and Clear's responses with the new lockoutAuth).
+		 * Hierarchies always exist, so their authValue is simply read again; an NV
+		 * index only for NV_ChangeAuth (other commands may have undefined it). */
+		for (unsigned int i = 0; i < n_sessions; i++) {
+			uint32_t ah = authorized_handle(d, c.handles, i);
+			const uint8_t *auth;
+
+			if (sessions[i].sess == NULL ||
+			    (ah >> 24 != TPM_HT_PERMANENT && c.cc != TPM_CC_NV_CHANGE_AUTH)) {
+				continue;
+			}
+			auth_lens[i] = session_auth(t, &sessions[i], i, auth_needed(d), ah, &auth);
+			mem_wipe(auths[i], sizeof(auths[i]));
+			if (auth_lens[i] != 0) {
+				bastion_memcpy(auths[i], auth, auth_lens[i]);
+			}
+		}
+	}
 	if (rc == TPM_RC_SUCCESS) {
 		rc = finish(t, d, &c, &out, tag, sessions, n_sessions, enc, nonces, auths,
 			    auth_lens, rhandle_at, psize_at, params_at, rsp_tag, len);

@@ -75,3 +75,23 @@ void vtpm_hierarchy_startup_clear(struct vtpm *t)
 	t->ps.hier.eh_enable = true;
 	t->ps.hier.ph_enable_nv = true;
 }
+
+void vtpm_hierarchy_set_auth(struct vtpm *t, unsigned int i, const uint8_t *auth, size_t len)
+{
+	mem_wipe(t->ps.hier.auth[i], sizeof(t->ps.hier.auth[i]));
+	if (len != 0) {
+		bastion_memcpy(t->ps.hier.auth[i], auth, len);
+	}
+	t->ps.hier.auth_size[i] = (uint16_t)len;
+}
+
+void vtpm_hierarchy_set_policy(struct vtpm *t, unsigned int i, uint16_t alg,
+			       const uint8_t *policy, size_t len)
+{
+	bastion_memset(t->ps.hier.policy[i], 0, sizeof(t->ps.hier.policy[i]));
+	if (len != 0) {
+		bastion_memcpy(t->ps.hier.policy[i], policy, len);
+	}
+	t->ps.hier.policy_size[i] = (uint16_t)len;
+	t->ps.hier.policy_alg[i] = alg;
+}

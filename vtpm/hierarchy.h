@@ -54,3 +54,33 @@ size_t vtpm_hierarchy_policy(struct vtpm *t, uint32_t h, const uint8_t **policy)
 void vtpm_hierarchy_manufacture(struct vtpm *t);
 /* Startup(CLEAR): the enables SET (Part 1 "TPM Reset"/"TPM Restart"). */
 void vtpm_hierarchy_startup_clear(struct vtpm *t);
+/* Sets (len <= VTPM_MAX_DIGEST, trailing zeros already removed) or empties (len 0) the
+ * authValue of slot i (VTPM_AUTH_*). */
+void vtpm_hierarchy_set_auth(struct vtpm *t, unsigned int i, const uint8_t *auth, size_t len);
+/* Sets the authPolicy of slot i; alg TPM_ALG_NULL with len 0 removes it. */
+void vtpm_hierarchy_set_policy(struct vtpm *t, unsigned int i, uint16_t alg,
+			       const uint8_t *policy, size_t len);
+
+/* Handlers (cmd_hierarchy.c, Part 3 §24 "Hierarchy Commands"):
+ *   HierarchyChangeAuth  new authValue (at most 32 octets after trailing zeros are
+ *                        removed: the context-integrity hash, SHA-256, is the bound)
+ *   SetPrimaryPolicy     authPolicy + hashAlg of PLATFORM/OWNER/ENDORSEMENT/LOCKOUT
+ *   HierarchyControl     enables; only PLATFORM may SET one; disabling a hierarchy flushes
+ *                        its loaded objects
+ *   Clear                new owner seed, new shProof/ehProof (DRBG), owner/endorsement
+ *                        objects flushed and evicted, owner NV indices removed, owner/
+ *                        endorsement/lockout auths and policies reset, shEnable/ehEnable
+ *                        SET, Clock/resetCount/restartCount zero; refused (TPM_RC_DISABLED)
+ *                        while disableClear is SET
+ *   ClearControl         disableClear; LOCKOUT may only SET it
+ *   ChangePPS, ChangeEPS new platform / endorsement seed and proof, that hierarchy's
+ *                        objects flushed and evicted, its policy (and for EPS its auth)
+ *                        reset */
+struct vtpm_cmd;
+uint32_t vtpm_cmd_hierarchy_change_auth(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_set_primary_policy(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_hierarchy_control(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_clear(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_clear_control(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_change_pps(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_change_eps(struct vtpm *t, struct vtpm_cmd *c);

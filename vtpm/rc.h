@@ -30,6 +30,14 @@
 #define TPM_RC_COMMAND_CODE (RC_VER1 + 0x043u)
 #define TPM_RC_AUTHSIZE (RC_VER1 + 0x044u)
 #define TPM_RC_AUTH_CONTEXT (RC_VER1 + 0x045u)
+/* NV (Part 2 §6.6.3; nv.h, cmd_nv.c) */
+#define TPM_RC_NV_RANGE (RC_VER1 + 0x046u)
+#define TPM_RC_NV_SIZE (RC_VER1 + 0x047u)
+#define TPM_RC_NV_LOCKED (RC_VER1 + 0x048u)
+#define TPM_RC_NV_AUTHORIZATION (RC_VER1 + 0x049u)
+#define TPM_RC_NV_UNINITIALIZED (RC_VER1 + 0x04Au)
+#define TPM_RC_NV_SPACE (RC_VER1 + 0x04Bu)
+#define TPM_RC_NV_DEFINED (RC_VER1 + 0x04Cu)
 #define TPM_RC_NEEDS_TEST (RC_VER1 + 0x053u)
 #define TPM_RC_NO_RESULT (RC_VER1 + 0x054u)
 
@@ -59,12 +67,22 @@
 #define TPM_RC_POLICY_CC (RC_FMT1 + 0x024u)
 #define TPM_RC_RESERVED_BITS (RC_FMT1 + 0x021u)
 #define TPM_RC_CURVE (RC_FMT1 + 0x026u)
+/* objects (object.h, cmd_object.c, cmd_sign.c) */
+#define TPM_RC_SIGNATURE (RC_FMT1 + 0x01Bu)
+#define TPM_RC_KEY (RC_FMT1 + 0x01Cu)
+#define TPM_RC_TICKET (RC_FMT1 + 0x020u)
+#define TPM_RC_ECC_POINT (RC_FMT1 + 0x027u)
+#define TPM_RC_BINDING (RC_FMT1 + 0x025u)
+#define TPM_RC_AUTH_UNAVAILABLE (RC_VER1 + 0x02Fu)
+#define TPM_RC_PRIVATE (RC_VER1 + 0x00Bu)
+#define TPM_RC_PARENT (RC_VER1 + 0x052u)
 
 #define RC_WARN 0x900u
 #define TPM_RC_OBJECT_MEMORY (RC_WARN + 0x002u)
 #define TPM_RC_SESSION_MEMORY (RC_WARN + 0x003u)
 #define TPM_RC_MEMORY (RC_WARN + 0x004u)
 #define TPM_RC_LOCALITY (RC_WARN + 0x007u)
+#define TPM_RC_LOCKOUT (RC_WARN + 0x021u) /* da.h */
 #define TPM_RC_TOO_MANY_CONTEXTS (RC_VER1 + 0x02Eu)
 #define TPM_RC_TESTING (RC_WARN + 0x00Au)
 /* "the nth handle references a transient object or session that is not loaded" */

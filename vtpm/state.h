@@ -12,7 +12,10 @@
 #include <stdint.h>
 
 #include "crypto/drbg.h"
+#include "vtpm/da.h"
 #include "vtpm/hierarchy.h"
+#include "vtpm/keygen.h"
+#include "vtpm/nv.h"
 #include "vtpm/object.h"
 #include "vtpm/session.h"
 #include "vtpm/types.h"
@@ -55,6 +58,10 @@ struct vtpm_persistent {
 	uint8_t shutdown;      /* VTPM_SHUTDOWN_*: what the last TPM2_Shutdown saved */
 	vtpm_pcr_values saved_pcr; /* valid when shutdown == VTPM_SHUTDOWN_STATE */
 	uint32_t saved_pcr_counter;
+	struct vtpm_nv_state nv; /* nv.h: NV indices */
+	struct vtpm_da_state da; /* da.h: dictionary-attack state */
+	/* object.h: persistent objects (TPM2_EvictControl) */
+	struct vtpm_persistent_object persistent[VTPM_PERSISTENT_SLOTS];
 };
 
 struct vtpm {
@@ -79,6 +86,8 @@ struct vtpm {
 	 * _TPM_Init (every Startup follows one) and the next contextSequence. */
 	uint8_t context_key[VTPM_PROOF_SIZE];
 	uint64_t context_seq;
+	/* keygen.h: RSA key and workspaces, the object being built (object commands) */
+	struct vtpm_key_scratch ks;
 
 	/* scratch: the command is copied in before it is parsed (every byte of a guest page is
 	 * read exactly once, whatever the guest does to it meanwhile) and the response is built

@@ -144,12 +144,18 @@ e2e_err() {
 
 # e2e_ok NAME CMD...: PASS when CMD exits 0, FAIL with the first line of its stderr otherwise.
 e2e_ok() {
-	local name=$1
+	local name=$1 tool
 	shift
+	# The tool's name goes into the line: the log says which client ran (`env VAR=...` and
+	# shell functions skipped to the program).
+	for tool in "$@"; do
+		case "$tool" in env|*=*) continue ;; esac
+		break
+	done
 	if e2e_run "$name" "$@"; then
-		t_pass "$name"
+		t_pass "$name [${tool##*/}]"
 	else
-		t_fail "$name" "exit $?: $(e2e_err "$E2E_TMP/$name.err")"
+		t_fail "$name [${tool##*/}]" "exit $?: $(e2e_err "$E2E_TMP/$name.err")"
 	fi
 }
 

@@ -33,7 +33,7 @@ static uint32_t rd32(const uint8_t *p)
 KTEST(vtpm, kernel_startup_random_pcr)
 {
 	/* Too big for the stack: the TPM state and the response page. */
-	static uint8_t mem[64 * 1024] __attribute__((aligned(16)));
+	static uint8_t mem[160 * 1024] __attribute__((aligned(16)));
 	static uint8_t rsp[VTPM_MAX_RESPONSE_SIZE];
 	static const uint8_t startup[] = { 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0 };
 	static const uint8_t get_random[] = { 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 16 };

@@ -53,7 +53,7 @@ struct fix {
 	int malformed;
 };
 
-static uint8_t vtpm_mem[64 * 1024] __attribute__((aligned(16)));
+static uint8_t vtpm_mem[160 * 1024] __attribute__((aligned(16)));
 
 struct cb {
 	uint8_t b[8192];

@@ -474,9 +474,9 @@ KTEST(session, policy_digests)
 			policy_update(s.bank, want, TPM_CC_POLICY_COMMAND_CODE, &code);
 			ASSERT_TRUE(get_digest(&f, s.handle, got, ds));
 			EXPECT_MEMEQ(got, want, ds);
-			/* Not implemented command code: TPM_RC_POLICY_CC + parameter 1. */
+			/* A code that is no command of this TPM: TPM_RC_POLICY_CC + parameter 1. */
 			ASSERT_EQ(policy_cmd(&f, TPM_CC_POLICY_RESTART, s.handle), 0u);
-			EXPECT_EQ(policy_cc(&f, s.handle, 0x0153u), rc_param(TPM_RC_POLICY_CC, 1));
+			EXPECT_EQ(policy_cc(&f, s.handle, 0x0300u), rc_param(TPM_RC_POLICY_CC, 1));
 			/* Trailing bytes. */
 			{
 				struct cb c;

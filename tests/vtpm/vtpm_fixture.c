@@ -30,7 +30,7 @@ uint64_t fake_clock(void *ctx)
 }
 
 
-static uint8_t vtpm_mem[64 * 1024] __attribute__((aligned(16)));
+static uint8_t vtpm_mem[160 * 1024] __attribute__((aligned(16)));
 
 
 void cb_u8(struct cb *c, uint8_t v)
@@ -372,4 +372,162 @@ uint32_t hmac_extend(struct fix *f, struct sess *s, uint32_t pcr, const uint8_t 
 	*rsp_ok = memcmp(mac, r + 9 + ds, ds) == 0 && memcmp(s->nonce_tpm, r + 6, ds) != 0;
 	memcpy(s->nonce_tpm, r + 6, ds);
 	return rc;
+}
+
+/* ---- authorized commands ---------------------------------------------------------------- */
+
+size_t entity_name(struct fix *f, uint32_t h, uint8_t *name)
+{
+	struct cb c;
+	size_t at;
+
+	if (h >> 24 != TPM_HT_NV_INDEX) {
+		name[0] = (uint8_t)(h >> 24);
+		name[1] = (uint8_t)(h >> 16);
+		name[2] = (uint8_t)(h >> 8);
+		name[3] = (uint8_t)h;
+		return 4;
+	}
+	cb_start(&c, TPM_ST_NO_SESSIONS, 0x169u /* NV_ReadPublic */);
+	cb_u32(&c, h);
+	if (run(f, &c) != TPM_RC_SUCCESS) {
+		return 0;
+	}
+	at = 10u + 2u + get16(f->rsp + 10);
+	memcpy(name, f->rsp + at + 2, get16(f->rsp + at));
+	return get16(f->rsp + at);
+}
+
+uint32_t auth_cmd_names(struct fix *f, uint32_t cc, const uint32_t *handles, unsigned int nh,
+			const struct fauth *a, unsigned int na, const void *params, size_t plen,
+			const uint8_t (*names)[70], const size_t *name_lens)
+{
+	static struct cb c;
+	uint8_t nonces[3][64];
+	size_t area_at;
+	uint32_t rc;
+
+	cb_start(&c, TPM_ST_SESSIONS, cc);
+	for (unsigned int i = 0; i < nh; i++) {
+		cb_u32(&c, handles[i]);
+	}
+	area_at = c.n;
+	cb_u32(&c, 0);
+	for (unsigned int i = 0; i < na; i++) {
+		if (a[i].s == NULL) {
+			cb_u32(&c, TPM_RS_PW);
+			cb_u16(&c, 0);
+			cb_u8(&c, 1);
+			cb_tpm2b(&c, a[i].pw, (uint16_t)a[i].pw_len);
+		} else {
+			struct sess *s = a[i].s;
+			unsigned int ds = bank_sizes[s->bank];
+			uint8_t key[128];
+			size_t kl = s->key_len;
+			uint8_t hdr[4] = { (uint8_t)(cc >> 24), (uint8_t)(cc >> 16), (uint8_t)(cc >> 8),
+					   (uint8_t)cc };
+			uint8_t buf[4 + 3 * 70 + 1100];
+			size_t bl = 0;
+			uint8_t cp[64];
+			uint8_t mac[64];
+
+			s->counter++;
+			for (unsigned int k = 0; k < 64; k++) {
+				nonces[i][k] = (uint8_t)(s->counter * 11 + k);
+			}
+			memcpy(key, s->key, kl);
+			if (a[i].use_auth) {
+				size_t pl = a[i].pw_len;
+
+				while (pl > 0 && ((const uint8_t *)a[i].pw)[pl - 1] == 0) {
+					pl--;
+				}
+				if (pl != 0) {
+					memcpy(key + kl, a[i].pw, pl);
+				}
+				kl += pl;
+			}
+			memcpy(buf, hdr, 4);
+			bl = 4;
+			for (unsigned int h = 0; h < nh; h++) {
+				memcpy(buf + bl, names[h], name_lens[h]);
+				bl += name_lens[h];
+			}
+			if (plen != 0) {
+				memcpy(buf + bl, params, plen);
+			}
+			bl += plen;
+			ossl_hash3(s->bank, buf, bl, NULL, 0, NULL, 0, cp);
+			ossl_hmac(s->bank, key, kl, cp, ds, nonces[i], ds, s->nonce_tpm, ds, 1, mac);
+			cb_u32(&c, s->handle);
+			cb_tpm2b(&c, nonces[i], (uint16_t)ds);
+			cb_u8(&c, 1);
+			cb_tpm2b(&c, mac, (uint16_t)ds);
+		}
+	}
+	{
+		uint32_t sz = (uint32_t)(c.n - area_at - 4);
+
+		c.b[area_at] = (uint8_t)(sz >> 24);
+		c.b[area_at + 1] = (uint8_t)(sz >> 16);
+		c.b[area_at + 2] = (uint8_t)(sz >> 8);
+		c.b[area_at + 3] = (uint8_t)sz;
+	}
+	cb_bytes(&c, params, plen);
+	rc = run(f, &c);
+	if (rc == TPM_RC_SUCCESS) {
+		/* Roll the nonces: header | parameterSize | parameters | sessions. */
+		size_t off = 14u + get32(f->rsp + 10);
+
+		for (unsigned int i = 0; i < na && off + 2 <= f->rsp_len; i++) {
+			uint16_t nl = get16(f->rsp + off);
+
+			if (a[i].s != NULL) {
+				struct sess *s = a[i].s;
+				unsigned int ds = bank_sizes[s->bank];
+				uint8_t hdr[8] = { 0, 0, 0, 0, (uint8_t)(cc >> 24), (uint8_t)(cc >> 16),
+						   (uint8_t)(cc >> 8), (uint8_t)cc };
+				const void *pw = a[i].rsp_pw != NULL ? a[i].rsp_pw : a[i].pw;
+				size_t pl = a[i].rsp_pw != NULL ? a[i].rsp_pw_len : a[i].pw_len;
+				uint8_t key[128];
+				size_t kl = s->key_len;
+				uint8_t rp[64];
+				uint8_t mac[64];
+				const uint8_t *hm = f->rsp + off + 2 + nl + 1;
+
+				memcpy(key, s->key, kl);
+				while (pl > 0 && ((const uint8_t *)pw)[pl - 1] == 0) {
+					pl--;
+				}
+				if (a[i].use_auth && pl != 0) {
+					memcpy(key + kl, pw, pl);
+					kl += pl;
+				}
+				ossl_hash3(s->bank, hdr, 8, f->rsp + 14, get32(f->rsp + 10), NULL, 0,
+					   rp);
+				ossl_hmac(s->bank, key, kl, rp, ds, f->rsp + off + 2, nl, nonces[i], ds,
+					  1, mac);
+				if (get16(hm) != ds || memcmp(hm + 2, mac, ds) != 0) {
+					f->rsp_hmac_bad++;
+				}
+				memcpy(s->nonce_tpm, f->rsp + off + 2, nl);
+			}
+			off += 2u + nl + 1u;
+			off += 2u + get16(f->rsp + off);
+		}
+	}
+	return rc;
+}
+
+uint32_t auth_cmd(struct fix *f, uint32_t cc, const uint32_t *handles, unsigned int nh,
+		  const struct fauth *a, unsigned int na, const void *params, size_t plen)
+{
+	uint8_t names[3][70];
+	size_t lens[3] = { 0 };
+
+	for (unsigned int h = 0; h < nh; h++) {
+		lens[h] = entity_name(f, handles[h], names[h]);
+	}
+	return auth_cmd_names(f, cc, handles, nh, a, na, params, plen,
+			      (const uint8_t(*)[70])names, lens);
 }

@@ -29,6 +29,7 @@ struct fix {
 	uint8_t rsp[VTPM_MAX_RESPONSE_SIZE];
 	size_t rsp_len;
 	int malformed;
+	int rsp_hmac_bad; /* auth_cmd: responses whose session HMAC did not verify */
 };
 
 struct cb {
@@ -85,3 +86,30 @@ void build_hmac_extend(struct cb *c, struct sess *s, uint32_t pcr, const uint8_t
 			      uint8_t attrs, int corrupt, uint16_t nonce_len, uint8_t *nonce_out);
 uint32_t hmac_extend(struct fix *f, struct sess *s, uint32_t pcr, const uint8_t *dig,
 			    uint8_t attrs, int corrupt, bool *rsp_ok);
+
+/* ---- authorized commands (nv_test.c, hierarchy_test.c) ----------------------------------- */
+/* One authorization: a password session (s == NULL, pw is the password) or an HMAC/policy
+ * session s whose HMAC key is s->key || pw when use_auth (HMAC sessions, policy sessions
+ * after PolicyAuthValue) and s->key alone otherwise. */
+struct fauth {
+	struct sess *s;
+	const void *pw;
+	size_t pw_len;
+	bool use_auth;
+	/* The authValue the response HMAC uses when it differs from pw (the command changed
+	 * it: HierarchyChangeAuth, Clear); NULL: pw. */
+	const void *rsp_pw;
+	size_t rsp_pw_len;
+};
+
+/* The Name of h (NV index: from NV_ReadPublic; other handles: the handle); its size. */
+size_t entity_name(struct fix *f, uint32_t h, uint8_t *name);
+/* cc with handles[nh], na authorizations and the parameter bytes; session nonces are
+ * rolled from the response (continueSession set) and response HMACs checked (a mismatch
+ * counts in f->rsp_hmac_bad). The response parameters start at
+ * f->rsp + 14. name_override (NULL: computed) replaces the Names in cpHash. */
+uint32_t auth_cmd(struct fix *f, uint32_t cc, const uint32_t *handles, unsigned int nh,
+		  const struct fauth *a, unsigned int na, const void *params, size_t plen);
+uint32_t auth_cmd_names(struct fix *f, uint32_t cc, const uint32_t *handles, unsigned int nh,
+			const struct fauth *a, unsigned int na, const void *params, size_t plen,
+			const uint8_t (*names)[70], const size_t *name_lens);
