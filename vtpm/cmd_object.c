@@ -38,17 +38,10 @@ static unsigned int hier_index(uint32_t h)
 					 : VTPM_HIER_NULL;
 }
 
-static const struct vtpm_hash_info *hash_of(uint16_t alg)
-{
-	int i = vtpm_hash_index(alg);
-
-	return i < 0 ? NULL : vtpm_hash_info((unsigned int)i);
-}
-
 /* QN = nameAlg || H_nameAlg(parent QN || Name) (Part 1 §16 "Qualified Name"). */
 static void set_qname(struct vtpm_key *k, const uint8_t *pqn, size_t pqn_len)
 {
-	const struct vtpm_hash_info *hi = hash_of(k->pub.name_alg);
+	const struct vtpm_hash_info *hi = vtpm_hash_of_valid(k->pub.name_alg);
 	struct hash_ctx h;
 
 	hash_init(&h, hi->id);
@@ -93,7 +86,7 @@ static uint32_t read_create(struct vtpm_cmd *c, struct create_in *in)
  * userAuth size is about inSensitive (parameter 1), the rest about inPublic (2). */
 static uint32_t check_create(const struct create_in *in, const struct vtpm_public *parent)
 {
-	const struct vtpm_hash_info *hi = hash_of(in->pub.name_alg);
+	const struct vtpm_hash_info *hi = vtpm_hash_of_valid(in->pub.name_alg);
 	uint32_t rc;
 
 	if (in->sc.auth_size > hi->size) {
@@ -130,7 +123,7 @@ static void pcr_digest(struct vtpm *t, const struct vtpm_pcr_sel *sel,
 static void write_creation(struct vtpm *t, struct vtpm_cmd *c, const struct create_in *in,
 			   const struct vtpm_key *k, const struct vtpm_key *parent)
 {
-	const struct vtpm_hash_info *hi = hash_of(k->pub.name_alg);
+	const struct vtpm_hash_info *hi = vtpm_hash_of_valid(k->pub.name_alg);
 	uint8_t digest[VTPM_MAX_DIGEST];
 	uint8_t ticket[32];
 	uint8_t h[4];
@@ -413,7 +406,7 @@ uint32_t vtpm_cmd_object_change_auth(struct vtpm *t, struct vtpm_cmd *c)
 		mem_wipe(k, sizeof(*k));
 		return rc_handle(TPM_RC_TYPE, 2);
 	}
-	if (auth_len > hash_of(obj->pub.name_alg)->size) {
+	if (auth_len > vtpm_hash_of_valid(obj->pub.name_alg)->size) {
 		mem_wipe(k, sizeof(*k));
 		return rc_param(TPM_RC_SIZE, 1);
 	}
@@ -515,11 +508,11 @@ static uint32_t check_binding(struct vtpm *t, const struct vtpm_key *k)
 		break;
 	}
 	default:
-		hash_init(&h, hash_of(p->name_alg)->id);
+		hash_init(&h, vtpm_hash_of_valid(p->name_alg)->id);
 		hash_update(&h, k->sens.seed, k->sens.seed_size);
 		hash_update(&h, k->sens.data, k->sens.data_size);
 		hash_final(&h, d);
-		ok = p->unique_size == hash_of(p->name_alg)->size &&
+		ok = p->unique_size == vtpm_hash_of_valid(p->name_alg)->size &&
 		     bastion_memcmp(d, p->unique, p->unique_size) == 0;
 		break;
 	}

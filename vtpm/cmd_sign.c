@@ -42,13 +42,6 @@ static unsigned int hier_index(uint32_t h)
 					 : VTPM_HIER_NULL;
 }
 
-static const struct vtpm_hash_info *hash_of(uint16_t alg)
-{
-	int i = vtpm_hash_index(alg);
-
-	return i < 0 ? NULL : vtpm_hash_info((unsigned int)i);
-}
-
 /* A signing scheme that fits the key's type. */
 static bool scheme_fits(const struct vtpm_key *k, uint16_t scheme)
 {
@@ -201,7 +194,10 @@ uint32_t vtpm_cmd_sign(struct vtpm *t, struct vtpm_cmd *c)
 	if (scheme == TPM_ALG_NULL || !scheme_fits(k, scheme)) {
 		return rc_param(TPM_RC_SCHEME, 2);
 	}
-	hi = hash_of(hash);
+	hi = vtpm_hash_of(hash);
+	if (hi == NULL) {
+		return rc_param(TPM_RC_SCHEME, 2);
+	}
 	if (digest_len != hi->size) {
 		return rc_param(TPM_RC_SIZE, 1);
 	}
@@ -296,7 +292,7 @@ uint32_t vtpm_cmd_verify_signature(struct vtpm *t, struct vtpm_cmd *c)
 		a_len = mr_tpm2b(c->in, VTPM_ECC_MAX_BYTES, &a);
 		b_len = mr_tpm2b(c->in, VTPM_ECC_MAX_BYTES, &b);
 	} else if (scheme == TPM_ALG_HMAC) {
-		a_len = hash_of(hash)->size;
+		a_len = vtpm_hash_of_valid(hash)->size;
 		a = mr_bytes(c->in, a_len);
 	} else {
 		mr_fail(c->in, TPM_RC_SCHEME); /* a signature cannot be NULL */
@@ -317,7 +313,10 @@ uint32_t vtpm_cmd_verify_signature(struct vtpm *t, struct vtpm_cmd *c)
 	     (scheme != k->pub.scheme || hash != k->pub.scheme_hash))) {
 		return rc_param(TPM_RC_SCHEME, 2);
 	}
-	hi = hash_of(hash);
+	hi = vtpm_hash_of(hash);
+	if (hi == NULL) {
+		return rc_param(TPM_RC_SCHEME, 2);
+	}
 	if (digest_len != hi->size) {
 		return rc_param(TPM_RC_SIZE, 1);
 	}
@@ -397,8 +396,8 @@ static uint32_t read_attest(struct vtpm *t, struct vtpm_cmd *c, unsigned int sig
 	if (a->scheme == TPM_ALG_NULL || !scheme_fits(a->signer, a->scheme)) {
 		return rc_param(TPM_RC_SCHEME, 2);
 	}
-	a->hi = hash_of(hash);
-	return TPM_RC_SUCCESS;
+	a->hi = vtpm_hash_of(hash);
+	return a->hi != NULL ? TPM_RC_SUCCESS : rc_param(TPM_RC_SCHEME, 2);
 }
 
 /* The TPMS_ATTEST header up to (not including) the attested data. */
@@ -413,7 +412,7 @@ static uint32_t attest_header(struct vtpm *t, struct mw *w, const struct attest 
 
 	if (a->signer != NULL && a->signer->hierarchy != TPM_RH_ENDORSEMENT &&
 	    a->signer->hierarchy != TPM_RH_PLATFORM) {
-		if (kdf_kdfa(hash_of(a->signer->pub.name_alg)->id, t->ps.proofs[VTPM_HIER_OWNER],
+		if (kdf_kdfa(vtpm_hash_of_valid(a->signer->pub.name_alg)->id, t->ps.proofs[VTPM_HIER_OWNER],
 			     VTPM_PROOF_SIZE, label, sizeof(label), a->signer->name,
 			     a->signer->name_size, NULL, 0, 128, obf) != 0) {
 			return TPM_RC_FAILURE;

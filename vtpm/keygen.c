@@ -35,17 +35,10 @@ const struct ecc_curve *vtpm_curve(uint16_t curve)
 	return NULL;
 }
 
-static const struct vtpm_hash_info *hash_of(uint16_t alg)
-{
-	int i = vtpm_hash_index(alg);
-
-	return i < 0 ? NULL : vtpm_hash_info((unsigned int)i);
-}
-
 /* unique = H_nameAlg(seedValue || sensitive) for KEYEDHASH and SYMCIPHER objects. */
 static int sym_unique(struct vtpm_key *k)
 {
-	const struct vtpm_hash_info *hi = hash_of(k->pub.name_alg);
+	const struct vtpm_hash_info *hi = vtpm_hash_of(k->pub.name_alg);
 	struct hash_ctx h;
 
 	if (hi == NULL || hash_init(&h, hi->id) != 0) {
@@ -103,7 +96,7 @@ static int gen_ecc(struct vtpm_key *k, const struct crypto_rng *rng)
 static int generate(struct vtpm *t, struct vtpm_key *k, const struct crypto_rng *rng,
 		    const struct vtpm_sensitive_create *sc)
 {
-	const struct vtpm_hash_info *hi = hash_of(k->pub.name_alg);
+	const struct vtpm_hash_info *hi = vtpm_hash_of(k->pub.name_alg);
 	struct vtpm_public *p = &k->pub;
 	struct vtpm_sensitive *s = &k->sens;
 
@@ -133,7 +126,7 @@ static int generate(struct vtpm *t, struct vtpm_key *k, const struct crypto_rng 
 	default: {
 		/* An HMAC key the TPM makes has the size of its hash's digest. */
 		const struct vtpm_hash_info *sh =
-			p->scheme == TPM_ALG_HMAC ? hash_of(p->scheme_hash) : hi;
+			p->scheme == TPM_ALG_HMAC ? vtpm_hash_of_valid(p->scheme_hash) : hi;
 
 		s->data_size = sc->data_size != 0 ? sc->data_size : sh->size;
 		break;
@@ -165,7 +158,7 @@ uint32_t vtpm_keygen_primary(struct vtpm *t, struct vtpm_key *k, const uint8_t *
 					 'P', 'R', 'I', 'M', 'A', 'R', 'Y' };
 	static const uint8_t pers[] = { 'v', 't', 'p', 'm', ' ', 'p', 'r', 'i', 'm', 'a',
 					'r', 'y', ' ', 'o', 'b', 'j', 'e', 'c', 't' };
-	const struct vtpm_hash_info *hi = hash_of(k->pub.name_alg);
+	const struct vtpm_hash_info *hi = vtpm_hash_of(k->pub.name_alg);
 	uint8_t digest[VTPM_MAX_DIGEST];
 	uint8_t material[64];
 	struct hmac_drbg drbg;
@@ -226,7 +219,7 @@ uint32_t vtpm_key_secret(struct vtpm *t, const struct vtpm_key *k, const uint8_t
 			 size_t label_len, const uint8_t *in, size_t in_len, uint8_t *out,
 			 size_t *out_len)
 {
-	const struct vtpm_hash_info *hi = hash_of(k->pub.name_alg);
+	const struct vtpm_hash_info *hi = vtpm_hash_of_valid(k->pub.name_alg);
 	struct crypto_rng rng = vtpm_crypto_rng(t);
 	uint8_t buf[VTPM_RSA_BYTES];
 	size_t n = 0;

@@ -23,7 +23,21 @@ int vtpm_hash_index(uint16_t alg)
 
 const struct vtpm_hash_info *vtpm_hash_info(unsigned int index)
 {
-	return index < VTPM_NUM_HASHES ? &hash_table[index] : NULL;
+	return &hash_table[index < VTPM_NUM_HASHES ? index : 1u];
+}
+
+const struct vtpm_hash_info *vtpm_hash_of(uint16_t alg)
+{
+	int i = vtpm_hash_index(alg);
+
+	return i < 0 ? NULL : &hash_table[i];
+}
+
+const struct vtpm_hash_info *vtpm_hash_of_valid(uint16_t alg)
+{
+	int i = vtpm_hash_index(alg);
+
+	return vtpm_hash_info(i < 0 ? VTPM_NUM_HASHES : (unsigned int)i);
 }
 
 uint32_t mr_alg_hash(struct mr *r, uint16_t *alg, bool allow_null)

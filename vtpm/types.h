@@ -31,7 +31,14 @@ struct vtpm_hash_info {
 
 /* Index 0..VTPM_NUM_HASHES-1 of a TPM_ALG_ID, or -1 if not an implemented hash. */
 int vtpm_hash_index(uint16_t alg);
+/* The entry of bank index (< VTPM_NUM_HASHES). Never NULL: an out-of-range index, which only
+ * a bug can produce, gets the SHA-256 entry instead of a NULL dereference. */
 const struct vtpm_hash_info *vtpm_hash_info(unsigned int index);
+/* The entry of an implemented hash, or NULL (TPM_ALG_NULL, anything else). */
+const struct vtpm_hash_info *vtpm_hash_of(uint16_t alg);
+/* The entry of a hash the unmarshalling already validated (an object's nameAlg, a parsed
+ * scheme's hash). Never NULL; see vtpm_hash_info for what a bug gets. */
+const struct vtpm_hash_info *vtpm_hash_of_valid(uint16_t alg);
 
 /* TPMI_ALG_HASH (allow_null: TPMI_ALG_HASH+). Bad value: TPM_RC_HASH. */
 uint32_t mr_alg_hash(struct mr *r, uint16_t *alg, bool allow_null);
