@@ -3,8 +3,11 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/rng_hw.h"
+#include "crypto/hmac.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/platform.h"
+#include "kernel/string.h"
 #include "mm/slab.h"
 #include "vtpm/vtpm.h"
 
@@ -16,10 +19,45 @@ static size_t ek_public_len;
 static uint64_t tsc_per_ms;
 static uint64_t tsc_at_power_on;
 
+/* SNP: a key the AMD-SP derives for Bastion (MSG_KEY_REQ, VCEK root, VMPL0, bound to the
+ * launch measurement), mixed into every entropy request so that the TPM's seeds do not rest on
+ * RDSEED alone. Native: none (derived_key fails). Wiped on panic with the other secrets when
+ * issue #10's hardening lands; never logged. */
+#define SNP_KEY_FIELD_MEASUREMENT (1ull << 3)
+static uint8_t platform_key[32];
+static bool have_platform_key;
+static uint64_t entropy_counter;
+
 static int service_entropy(void *ctx, uint8_t *out, size_t len)
 {
 	(void)ctx;
-	return rng_hw_seed(out, len) == 0 ? 0 : -1;
+	if (rng_hw_seed(out, len) != 0) {
+		return -1;
+	}
+	if (have_platform_key) {
+		/* out ^= HMAC-SHA-256(platform key, "vtpm entropy" || counter || block) stream. */
+		for (size_t off = 0, block = 0; off < len; off += 32, block++) {
+			uint8_t msg[12 + 8 + 8];
+			uint8_t mask[32];
+
+			bastion_memcpy(msg, "vtpm entropy", 12);
+			for (unsigned int i = 0; i < 8; i++) {
+				msg[12 + i] = (uint8_t)(entropy_counter >> (8 * i));
+				msg[20 + i] = (uint8_t)((uint64_t)block >> (8 * i));
+			}
+			if (hmac_oneshot(HASH_SHA256, platform_key, sizeof(platform_key), msg,
+					 sizeof(msg), mask) != 0) {
+				mem_wipe(out, len);
+				return -1;
+			}
+			for (size_t i = 0; i < 32 && off + i < len; i++) {
+				out[off + i] ^= mask[i];
+			}
+			mem_wipe(mask, sizeof(mask));
+		}
+		entropy_counter++;
+	}
+	return 0;
 }
 
 static uint64_t service_clock_ms(void *ctx)
@@ -164,6 +202,7 @@ void vtpm_service_init(void)
 	uint64_t t0 = cpu_rdtsc();
 	bool exact;
 
+	have_platform_key = platform()->derived_key(SNP_KEY_FIELD_MEASUREMENT, platform_key) == 0;
 	tsc_per_ms = tsc_ticks_per_ms(&exact);
 	if (tsc_per_ms == 0) {
 		tsc_per_ms = 1;
@@ -179,8 +218,10 @@ void vtpm_service_init(void)
 	}
 	vtpm_be.ctx = vtpm_instance;
 	vtpm_be.execute = service_execute;
-	LOG_INFO("vtpm: manufactured and powered on (%zu KiB of state, %lu TSC ticks; clock %s)",
+	LOG_INFO("vtpm: manufactured and powered on (%zu KiB of state, %lu TSC ticks; seeds from "
+		 "%s; clock %s)",
 		 vtpm_size() >> 10, cpu_rdtsc() - t0,
+		 have_platform_key ? "RDSEED mixed with an AMD-SP derived key" : "RDSEED/RDRAND",
 		 exact ? "from CPUID" : "approximate: TSC frequency unknown, 1 GHz assumed");
 	make_ek();
 }

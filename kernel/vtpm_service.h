@@ -12,8 +12,9 @@
  * created: a VM launched with an SVSM vTPM must not silently boot without one.
  *
  * Platform hooks:
- *   entropy  RDSEED/RDRAND with health checks (arch/x86/rng_hw.h). (On SNP, issue #8 mixes in
- *            a key derived by the AMD-SP.)
+ *   entropy  RDSEED/RDRAND with health checks (arch/x86/rng_hw.h); on SNP XORed with an
+ *            HMAC-SHA-256 stream under a key the AMD-SP derives for Bastion (MSG_KEY_REQ, bound
+ *            to the launch measurement), so the seeds do not rest on RDSEED alone.
  *   clock    the TSC divided by its frequency from CPUID 0x15 (crystal ratio) or 0x16 (base
  *            MHz); without either, 1 GHz is assumed and the boot log says so: TPM Clock and
  *            Time are then approximate (they only need to be monotonic for the TPM).
