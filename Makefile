@@ -98,7 +98,7 @@ TEST_OBJS := $(addprefix $(O)/test/,$(KERNEL_C_SRCS:.c=.o) $(KERNEL_ASM_SRCS:.as
 	$(KTEST_KERNEL_SRCS:.c=.o) $(KTEST_KERNEL_ASM_SRCS:.asm=.o))
 
 TOOLS := $(O)/tools/igvmbuild $(O)/tools/igvmdump $(O)/tools/igvmload \
-	$(O)/tools/qemu_reset_rom.bin
+	$(O)/tools/igvmmeasure $(O)/tools/qemu_reset_rom.bin
 
 .PHONY: all build run test test-build deps clean bench
 .DEFAULT_GOAL := all
@@ -202,9 +202,12 @@ endef
 $(eval $(call kernel_link,prod,PROD,$(O)/bastion.elf))
 $(eval $(call kernel_link,test,TEST,$(O)/test/bastion-test.elf))
 
-$(O)/bastion.igvm: $(O)/bastion.elf $(O)/tools/igvmbuild
+# The image, and its SEV-SNP launch digest as QEMU/KVM will measure it (1 vCPU; the file also
+# passes QEMU/KVM's rules, or the build stops).
+$(O)/bastion.igvm: $(O)/bastion.elf $(O)/tools/igvmbuild $(O)/tools/igvmmeasure
 	$(call say,IGVM,$@)
 	$(Q)$(O)/tools/igvmbuild --elf $< -o $@
+	$(Q)echo "  MEASURE  $@: SNP launch digest $$($(O)/tools/igvmmeasure --check-kvm --quiet $@)"
 
 # Bastion plus the guest firmware, for `make run`.
 $(O)/bastion-relay.igvm: $(O)/bastion.elf $(O)/tools/igvmbuild $(O)/guest/relay.fd
@@ -241,6 +244,11 @@ $(O)/tools/igvmdump: $(IGVM_LIB_OBJS) $(addprefix $(O)/hostobj/,$(IGVMDUMP_SRCS:
 	@mkdir -p $(@D)
 	$(call say,HOSTLD,$@)
 	$(Q)$(HOSTCC) -o $@ $^
+
+$(O)/tools/igvmmeasure: $(IGVM_LIB_OBJS) $(addprefix $(O)/hostobj/,$(IGVMMEASURE_SRCS:.c=.o))
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) -o $@ $^ -lcrypto
 
 $(O)/tools/igvmload: $(IGVM_LIB_OBJS) $(addprefix $(O)/hostobj/,$(IGVMLOAD_SRCS:.c=.o))
 	@mkdir -p $(@D)

@@ -27,6 +27,8 @@ IGVM_LIB_SRCS := \
 IGVMBUILD_SRCS := igvm/igvmbuild.c
 IGVMDUMP_SRCS := igvm/igvmdump.c
 IGVMLOAD_SRCS := igvm/igvmload.c
+# igvmmeasure (SNP launch digest, QEMU/KVM rule check) links OpenSSL's libcrypto for SHA-384.
+IGVMMEASURE_SRCS := igvm/igvmmeasure.c igvm/igvm_measure.c
 
 HOST_TEST_SRCS += $(sort $(wildcard tests/host/igvm_*_test.c))
 

@@ -46,6 +46,8 @@ run_tier "crypto: constant-time check (valgrind)" \
 run_tier "vTPM engine (ASan/UBSan)" "$O/host/vtpm_tests"
 run_tier "vTPM end to end: tpm2-tools, tpm2-pytss, swtpm differential" "$here/e2e/run.sh" "$O"
 run_tier "igvmdump command line" "$here/igvm_cli_test.sh" "$O/bastion.igvm" "$O/hosttest/tools"
+run_tier "igvmmeasure: SNP launch digest vs an independent implementation, QEMU/KVM rules" \
+	python3 "$here/igvmmeasure_test.py" "$O/tools" "$O/bastion.igvm"
 run_tier "in-kernel tests (QEMU, TCG)" "$here/ktest_qemu.sh" "$O"
 run_tier "boot and fault reports (QEMU, TCG)" "$here/boot_test.sh" "$O"
 run_tier "SVSM conformance guest, release Bastion (QEMU, TCG)" "$here/conformance_test.sh" "$O"
