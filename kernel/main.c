@@ -20,6 +20,7 @@
 #include "kernel/log.h"
 #include "kernel/main.h"
 #include "kernel/platform.h"
+#include "kernel/stack_protector.h"
 #include "kernel/vcpu.h"
 #include "kernel/vtpm_service.h"
 #include "protocols/dispatch.h"
@@ -82,6 +83,7 @@ void kmain(uint32_t platform_type)
 		snp_boot_early(); /* SEV_STATUS, #VC handler, secrets, GHCB protocol, heap PVALIDATE */
 	}
 	fpu_init();             /* SSE for crypto/ (saved around each use: the guest owns it) */
+	stack_protector_init(); /* per-boot stack guard from RDSEED/RDRAND */
 	LOG_INFO("platform: %s", platform);
 	boot_params_init();     /* memory map and vCPU count from the IGVM parameter pages */
 	log_memory_map();

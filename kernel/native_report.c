@@ -56,6 +56,7 @@ void native_report_init(void)
 	uint8_t qx[P384_BYTES], qy[P384_BYTES];
 	char hx[2 * P384_BYTES + 1], hy[2 * P384_BYTES + 1];
 
+	panic_register_secret(&nr, sizeof(nr));
 	if (hmac_drbg_instantiate_seeded(&drbg, rng_hw_seed, pers, sizeof(pers) - 1) != 0) {
 		panic("attest: no entropy for the native report key");
 	}

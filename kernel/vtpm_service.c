@@ -202,6 +202,7 @@ void vtpm_service_init(void)
 	uint64_t t0 = cpu_rdtsc();
 	bool exact;
 
+	panic_register_secret(platform_key, sizeof(platform_key));
 	have_platform_key = platform()->derived_key(SNP_KEY_FIELD_MEASUREMENT, platform_key) == 0;
 	tsc_per_ms = tsc_ticks_per_ms(&exact);
 	if (tsc_per_ms == 0) {
@@ -213,6 +214,10 @@ void vtpm_service_init(void)
 	if (vtpm_instance == NULL || vtpm_be.buf == NULL) {
 		panic("vtpm: no memory for the engine (%zu bytes) and its buffer", vtpm_size());
 	}
+	/* The TPM's whole state holds seeds, proofs and keys; the buffer the last command and
+	 * response (e.g. unsealed data). */
+	panic_register_secret(vtpm_instance, vtpm_size());
+	panic_register_secret(vtpm_be.buf, SVSM_VTPM_BUFFER_SIZE);
 	if (vtpm_init(vtpm_instance, &plat) != 0 || vtpm_manufacture(vtpm_instance) != 0) {
 		panic("vtpm: manufacture failed (entropy source: RDSEED/RDRAND)");
 	}

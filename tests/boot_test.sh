@@ -93,7 +93,19 @@ $run --timeout 30 --fw-cfg opt/bastion/ktest=fault.expect_fails "$O/test/bastion
 t_status "ktest: a failing EXPECT fails the VM" 1 $?
 t_grep "ktest: failure located" 'FAIL tests/kernel/fault_test.c:[0-9]+' "$log/expect.txt"
 
-# 9. A filter that selects nothing is a failure, not a silent pass.
+# 9. Hardening: a smashed stack is caught by the per-boot guard; a panic wipes every
+#    registered secret (the vTPM state, keys, a test marker) before the VM ends.
+$run --timeout 30 --fw-cfg opt/bastion/ktest=hardening.stack_smash "$O/test/bastion-test.igvm" \
+	>"$log/smash.txt" 2>&1
+t_status "hardening: a smashed stack fails the VM" 1 $?
+t_grep "hardening: the stack guard caught it" 'PANIC: stack smashing detected' "$log/smash.txt"
+$run --timeout 30 --fw-cfg opt/bastion/ktest=hardening.panic_wipes_secrets \
+	"$O/test/bastion-test.igvm" >"$log/wipe.txt" 2>&1
+t_status "hardening: panic ends the VM" 1 $?
+t_grep "hardening: secrets wiped on panic" 'hardening: [0-9]+ secret regions, all zero after the panic wipe: yes' \
+	"$log/wipe.txt"
+
+# 10. A filter that selects nothing is a failure, not a silent pass.
 $run --timeout 30 --fw-cfg opt/bastion/ktest=no_such_suite "$O/test/bastion-test.igvm" \
 	>"$log/none.txt" 2>&1
 t_status "ktest: empty selection fails" 1 $?

@@ -14,6 +14,7 @@
 #define CR4_PAE (1ull << 5)
 #define CR4_PGE (1ull << 7)
 #define CR4_OSFXSR (1ull << 9)
+#define CR4_UMIP (1ull << 11)
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
 
