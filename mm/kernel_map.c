@@ -55,6 +55,28 @@ static void enable_protection_features(void)
 	cpu_write_cr4(cr4);
 }
 
+unsigned int kernel_map_verify(void)
+{
+	unsigned int bad = 0;
+
+	for (uint64_t va = BASTION_VIRT_BASE; va < BASTION_VIRT_BASE + BASTION_REGION_SIZE;
+	     va += PAGE_SIZE) {
+		unsigned int prot = 0;
+		bool in_text = va >= layout_text_start() && va < layout_text_end();
+		bool in_rodata = va >= layout_rodata_start() && va < layout_rodata_end();
+
+		if (!pgtable_lookup(&kernel_pt, vaddr_init(va), NULL, &prot, NULL)) {
+			continue;
+		}
+		if (((prot & PGTABLE_WRITE) && (prot & PGTABLE_EXEC)) ||
+		    (in_text && (prot & PGTABLE_WRITE)) ||
+		    (in_rodata && (prot & (PGTABLE_WRITE | PGTABLE_EXEC)))) {
+			bad++;
+		}
+	}
+	return bad;
+}
+
 void kernel_map_init(uint64_t enc_mask)
 {
 	struct page_pool *pool = page_alloc_kernel_pool();
@@ -79,7 +101,10 @@ void kernel_map_init(uint64_t enc_mask)
 	}
 	pgtable_activate(&kernel_pt);
 	enable_protection_features();
-	LOG_INFO("page tables: W^X, %lu table pages, SMEP %s, SMAP %s, UMIP %s",
+	if (kernel_map_verify() != 0) {
+		panic("W^X violated in the live page tables: %u pages", kernel_map_verify());
+	}
+	LOG_INFO("page tables: W^X (verified), %lu table pages, SMEP %s, SMAP %s, UMIP %s",
 		 kernel_pt.table_pages, (cpu_read_cr4() & CR4_SMEP) != 0 ? "on" : "off",
 		 (cpu_read_cr4() & CR4_SMAP) != 0 ? "on" : "off",
 		 (cpu_read_cr4() & CR4_UMIP) != 0 ? "on" : "off");

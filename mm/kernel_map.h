@@ -10,8 +10,9 @@
  *   free memory        read + write, no execute (the page pool: heap, page tables, stacks)
  *   temporary window   per-CPU slots for guest pages (mm/tempmap.h)
  * Nothing else is mapped: not the parameter pages (copied at boot), not the boot page tables,
- * not the identity map, not guest memory. CR0.WP is on, EFER.NXE is on, and CR4.SMEP and
- * CR4.SMAP are turned on when the CPU has them.
+ * not the identity map, not guest memory. CR0.WP is on, EFER.NXE is on, and CR4.SMEP,
+ * CR4.SMAP and CR4.UMIP are turned on when the CPU has them. W^X is verified on the live
+ * tables before kernel_map_init returns (kernel_map_verify).
  */
 #pragma once
 
@@ -25,6 +26,14 @@
  * Panics if the pool cannot hold the tables: Bastion cannot run without them.
  */
 void kernel_map_init(uint64_t enc_mask);
+
+/*
+ * Walks every page of Bastion's region in the live tables and counts the W^X violations: a
+ * page both writable and executable, writable .text, or a writable or executable .rodata
+ * page. kernel_map_init panics unless it finds none (the check reads the entries the CPU
+ * uses, not the requests that built them). Returns the number of violations.
+ */
+unsigned int kernel_map_verify(void);
 
 /* The kernel's page tables (after kernel_map_init). */
 struct pgtable *kernel_map_pgtable(void);

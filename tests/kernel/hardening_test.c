@@ -7,9 +7,11 @@
 
 #include "arch/x86/cpu.h"
 #include "kernel/console.h"
+#include "kernel/layout.h"
 #include "kernel/panic.h"
 #include "kernel/stack_protector.h"
 #include "kernel/string.h"
+#include "mm/kernel_map.h"
 #include "tests/ktest/ktest.h"
 
 KTEST(hardening, stack_guard_is_per_boot)
@@ -70,4 +72,18 @@ KTEST_EXPLICIT(hardening, panic_wipes_secrets)
 	panic_register_secret(test_secret, sizeof(test_secret));
 	panic_set_platform_hook(after_wipe);
 	panic("deliberate panic: the secrets must be wiped");
+}
+
+/* W^X is verified on the live tables at boot; the verifier notices a writable .rodata page
+ * (made so here, then restored). */
+KTEST(hardening, wx_verified_and_the_check_can_fail)
+{
+	struct pgtable *pt = kernel_map_pgtable();
+	vaddr_t ro = vaddr_init(layout_rodata_start());
+
+	EXPECT_EQ(kernel_map_verify(), 0u);
+	ASSERT_EQ(pgtable_protect(pt, ro, PAGE_SIZE, PGTABLE_READ | PGTABLE_WRITE), PGTABLE_OK);
+	EXPECT_EQ(kernel_map_verify(), 1u);
+	ASSERT_EQ(pgtable_protect(pt, ro, PAGE_SIZE, PGTABLE_READ), PGTABLE_OK);
+	EXPECT_EQ(kernel_map_verify(), 0u);
 }
