@@ -1,4 +1,5 @@
 /* The attestation protocol's backend: see attest_service.h. */
+#include "kernel/layout.h"
 #include "kernel/attest_service.h"
 
 #include "kernel/main.h"
@@ -8,7 +9,7 @@
 #include "kernel/vtpm_service.h"
 #include "mm/slab.h"
 
-static struct attest_backend attest_be;
+static struct attest_backend attest_be __ro_after_init;
 
 static int service_report(void *ctx, const uint8_t report_data[64], uint8_t *report)
 {

@@ -15,6 +15,8 @@ extern char __text_end[];
 extern char __rodata_start[];
 extern char __rodata_end[];
 extern char __data_start[];
+extern char __ro_after_init_start[];
+extern char __ro_after_init_end[];
 extern char boot_stack_bottom[];
 extern char boot_stack_top[];
 
@@ -40,6 +42,18 @@ static inline uint64_t layout_rodata_end(void)
 	return (uint64_t)(uintptr_t)__rodata_end;
 }
 
+/* The .ro_after_init pages (linker.ld): writable during boot, read-only after it. */
+static inline uint64_t layout_ro_after_init_start(void)
+{
+	return (uint64_t)(uintptr_t)__ro_after_init_start;
+}
+
+static inline uint64_t layout_ro_after_init_end(void)
+{
+	return (uint64_t)(uintptr_t)__ro_after_init_end;
+}
+
+/* Data that stays writable for Bastion's life (.data, .bss). */
 static inline uint64_t layout_data_start(void)
 {
 	return (uint64_t)(uintptr_t)__data_start;
@@ -76,3 +90,8 @@ static inline uint64_t layout_image_gpa_end(void)
 {
 	return layout_virt_to_gpa((uint64_t)(uintptr_t)__image_end);
 }
+
+/* Marks a variable that boot code sets once and nothing may change afterwards: it lives in
+ * .ro_after_init, which kmain makes read-only before serving anyone. Never for secrets (panic
+ * must be able to wipe those) or state that changes while serving. */
+#define __ro_after_init __attribute__((section(".data.ro_after_init")))

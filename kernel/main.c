@@ -25,6 +25,7 @@
 #include "kernel/vtpm_service.h"
 #include "protocols/dispatch.h"
 #include "kernel/version.h"
+#include "mm/kernel_map.h"
 #include "mm/mm.h"
 
 #ifdef CONFIG_KTEST
@@ -100,6 +101,7 @@ void kmain(uint32_t platform_type)
 	svsm_dispatch_init();          /* check the protocol table once */
 	vtpm_service_init();           /* the guest's TPM: manufactured, EK made, powered on */
 	attest_service_init();         /* attestation: report source, the native report key */
+	kernel_map_seal_ro_after_init(); /* what boot set up is read-only from here on */
 	LOG_INFO("vcpus: %u", boot_params_vcpu_count());
 	LOG_INFO("ready");
 #ifdef CONFIG_KTEST

@@ -1,3 +1,4 @@
+#include "kernel/layout.h"
 #include "kernel/platform.h"
 
 #include "arch/x86/snp/snp_platform.h"
@@ -6,7 +7,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 
-static const struct platform_ops *platform_selected;
+static const struct platform_ops *platform_selected __ro_after_init;
 
 void platform_init(uint32_t platform_type)
 {

@@ -13,11 +13,12 @@
 #include <stdint.h>
 
 #include "arch/x86/rng_hw.h"
+#include "kernel/layout.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/stack_protector.h"
 
-uintptr_t __stack_chk_guard = 0x2f8a6c31d94b0700ull;
+uintptr_t __stack_chk_guard __ro_after_init = 0x2f8a6c31d94b0700ull;
 static const uintptr_t build_time_guard = 0x2f8a6c31d94b0700ull;
 
 __attribute__((noreturn)) void __stack_chk_fail(void);

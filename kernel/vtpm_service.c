@@ -1,4 +1,5 @@
 /* The VM's vTPM instance: see vtpm_service.h. */
+#include "kernel/layout.h"
 #include "kernel/vtpm_service.h"
 
 #include "arch/x86/cpu.h"
@@ -11,13 +12,13 @@
 #include "mm/slab.h"
 #include "vtpm/vtpm.h"
 
-static struct vtpm *vtpm_instance;
-static struct vtpm_backend vtpm_be;
+static struct vtpm *vtpm_instance __ro_after_init;
+static struct vtpm_backend vtpm_be __ro_after_init;
 /* The EK's TPMT_PUBLIC (the vTPM service manifest), made once at boot. */
-static uint8_t ek_public[1024];
-static size_t ek_public_len;
-static uint64_t tsc_per_ms;
-static uint64_t tsc_at_power_on;
+static uint8_t ek_public[1024] __ro_after_init;
+static size_t ek_public_len __ro_after_init;
+static uint64_t tsc_per_ms __ro_after_init;
+static uint64_t tsc_at_power_on __ro_after_init;
 
 /* SNP: a key the AMD-SP derives for Bastion (MSG_KEY_REQ, VCEK root, VMPL0, bound to the
  * launch measurement), mixed into every entropy request so that the TPM's seeds do not rest on
@@ -25,7 +26,7 @@ static uint64_t tsc_at_power_on;
  * issue #10's hardening lands; never logged. */
 #define SNP_KEY_FIELD_MEASUREMENT (1ull << 3)
 static uint8_t platform_key[32];
-static bool have_platform_key;
+static bool have_platform_key __ro_after_init;
 static uint64_t entropy_counter;
 
 static int service_entropy(void *ctx, uint8_t *out, size_t len)

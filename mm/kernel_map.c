@@ -55,6 +55,29 @@ static void enable_protection_features(void)
 	cpu_write_cr4(cr4);
 }
 
+static bool ro_after_init_sealed;
+
+void kernel_map_seal_ro_after_init(void)
+{
+	for (uint64_t va = layout_ro_after_init_start(); va < layout_ro_after_init_end();
+	     va += PAGE_SIZE) {
+		enum pgtable_result r = pgtable_protect(&kernel_pt, vaddr_init(va), PAGE_SIZE,
+							PGTABLE_READ);
+
+		if (r != PGTABLE_OK) {
+			panic("cannot seal .ro_after_init at 0x%lx: %s", va, pgtable_result_name(r));
+		}
+		cpu_invlpg(va);
+	}
+	ro_after_init_sealed = true;
+	if (kernel_map_verify() != 0) {
+		panic("W^X or .ro_after_init violated after sealing: %u pages", kernel_map_verify());
+	}
+	LOG_INFO("page tables: .ro_after_init sealed (%lu pages read-only)",
+		 (unsigned long)((layout_ro_after_init_end() - layout_ro_after_init_start()) /
+				 PAGE_SIZE));
+}
+
 unsigned int kernel_map_verify(void)
 {
 	unsigned int bad = 0;
@@ -64,13 +87,15 @@ unsigned int kernel_map_verify(void)
 		unsigned int prot = 0;
 		bool in_text = va >= layout_text_start() && va < layout_text_end();
 		bool in_rodata = va >= layout_rodata_start() && va < layout_rodata_end();
+		bool in_roai = ro_after_init_sealed && va >= layout_ro_after_init_start() &&
+			       va < layout_ro_after_init_end();
 
 		if (!pgtable_lookup(&kernel_pt, vaddr_init(va), NULL, &prot, NULL)) {
 			continue;
 		}
 		if (((prot & PGTABLE_WRITE) && (prot & PGTABLE_EXEC)) ||
 		    (in_text && (prot & PGTABLE_WRITE)) ||
-		    (in_rodata && (prot & (PGTABLE_WRITE | PGTABLE_EXEC)))) {
+		    ((in_rodata || in_roai) && (prot & (PGTABLE_WRITE | PGTABLE_EXEC)))) {
 			bad++;
 		}
 	}
@@ -89,6 +114,8 @@ void kernel_map_init(uint64_t enc_mask)
 	map_or_panic("text", layout_text_start(), layout_text_end(), PGTABLE_READ | PGTABLE_EXEC,
 		      false);
 	map_or_panic("rodata", layout_rodata_start(), layout_rodata_end(), PGTABLE_READ, false);
+	map_or_panic("ro_after_init", layout_ro_after_init_start(), layout_ro_after_init_end(),
+		     PGTABLE_READ | PGTABLE_WRITE, false);
 	map_or_panic("data", layout_data_start(), layout_image_end(), PGTABLE_READ | PGTABLE_WRITE,
 		      false);
 	/* The page below the stack stays unmapped: an overflow faults (#PF, then #DF on its

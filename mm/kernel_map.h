@@ -29,11 +29,18 @@ void kernel_map_init(uint64_t enc_mask);
 
 /*
  * Walks every page of Bastion's region in the live tables and counts the W^X violations: a
- * page both writable and executable, writable .text, or a writable or executable .rodata
- * page. kernel_map_init panics unless it finds none (the check reads the entries the CPU
+ * page both writable and executable, writable .text, a writable or executable .rodata
+ * page, or (once sealed) a writable .ro_after_init page. kernel_map_init panics unless it finds none (the check reads the entries the CPU
  * uses, not the requests that built them). Returns the number of violations.
  */
 unsigned int kernel_map_verify(void);
+
+/*
+ * Makes the .ro_after_init pages read-only (kmain, once boot has set what lives there:
+ * platform operations, the stack guard, the vTPM and attestation backends) and verifies the
+ * tables again, now also that those pages stay read-only. Panics on failure.
+ */
+void kernel_map_seal_ro_after_init(void);
 
 /* The kernel's page tables (after kernel_map_init). */
 struct pgtable *kernel_map_pgtable(void);

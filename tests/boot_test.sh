@@ -105,6 +105,12 @@ t_status "hardening: panic ends the VM" 1 $?
 t_grep "hardening: secrets wiped on panic" 'hardening: [0-9]+ secret regions, all zero after the panic wipe: yes' \
 	"$log/wipe.txt"
 
+$run --timeout 30 --fw-cfg opt/bastion/ktest=hardening.ro_after_init_write \
+	"$O/test/bastion-test.igvm" >"$log/roai.txt" 2>&1
+t_status "hardening: a write to .ro_after_init fails the VM" 1 $?
+t_grep "hardening: ... as a write #PF on a present page" \
+	'FATAL EXCEPTION #PF \(page fault\), vector 14, error code 0x3' "$log/roai.txt"
+
 # 10. A filter that selects nothing is a failure, not a silent pass.
 $run --timeout 30 --fw-cfg opt/bastion/ktest=no_such_suite "$O/test/bastion-test.igvm" \
 	>"$log/none.txt" 2>&1

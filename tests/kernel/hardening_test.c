@@ -87,3 +87,23 @@ KTEST(hardening, wx_verified_and_the_check_can_fail)
 	ASSERT_EQ(pgtable_protect(pt, ro, PAGE_SIZE, PGTABLE_READ), PGTABLE_OK);
 	EXPECT_EQ(kernel_map_verify(), 0u);
 }
+
+/* .ro_after_init is sealed before the tests (and the guest) run. */
+KTEST(hardening, ro_after_init_sealed)
+{
+	unsigned int prot = 0;
+
+	ASSERT_LT(layout_ro_after_init_start(), layout_ro_after_init_end());
+	ASSERT_TRUE(pgtable_lookup(kernel_map_pgtable(), vaddr_init(layout_ro_after_init_start()),
+				   NULL, &prot, NULL));
+	EXPECT_EQ(prot, PGTABLE_READ);
+}
+
+/* Writing there faults (tests/boot_test.sh checks the #PF report). */
+KTEST_EXPLICIT(hardening, ro_after_init_write)
+{
+	volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)layout_ro_after_init_start();
+
+	*p = 0x5a5a5a5a5a5a5a5aull;
+	EXPECT_TRUE(false); /* unreachable */
+}
