@@ -402,6 +402,83 @@ check: deps
 		-I. -D__x86_64__ -DBASTION_HOST kernel mm protocols arch crypto vtpm igvm tests/guest
 	@echo "check: gcc -fanalyzer ($(words $(ANALYZE_SRCS)) files) and cppcheck: no findings"
 
+# ---- Section 8: fuzzing (`make fuzz`, `make fuzz-smoke`; tests/fuzz/README.md) ----------------
+# clang + libFuzzer over the real sources: every object is built with coverage instrumentation
+# (-fsanitize=fuzzer-no-link) and ASan/UBSan, the harness tests/fuzz/fuzz_<target>.c provides
+# LLVMFuzzerTestOneInput, and the link adds libFuzzer's main. scripts/fuzz.sh runs them.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -MMD -MP -DBASTION_HOST -DCONFIG_DEBUG=1 \
+	-DCONFIG_FAULT_INJECT=1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -fno-omit-frame-pointer
+FUZZ_TARGETS := vtpm_execute igvm_parse core_mem protocols page_alloc
+# Support code that is not under test is built without coverage instrumentation (ASan/UBSan
+# only): an instrumented bastion_memset() would cost more than the code it serves.
+FUZZ_PLAIN := kernel/string.c tests/host/host_panic.c tests/crypto/simd_host.c
+# crypto/ is not what this target explores (tests/crypto has its vectors and differential
+# tests): built without coverage and at -O2 like the crypto tests, so key generation and
+# signatures do not dominate; ASan/UBSan still check every access.
+FUZZ_vtpm_execute_SRCS := $(VTPM_SRCS)
+FUZZ_vtpm_execute_PLAIN := $(CRYPTO_SRCS)
+FUZZ_igvm_parse_SRCS := $(IGVM_LIB_SRCS)
+# The core protocol over the host tests' fake VM; its 24 MiB of guest memory is recycled
+# between inputs through wrapped calloc/free (tests/fuzz/fake_vm_mem.c). crypto/ (for
+# attest.c) as for vtpm_execute.
+FUZZ_core_mem_SRCS := $(filter protocols/%,$(KERNEL_C_SRCS)) mm/page_state.c
+FUZZ_core_mem_PLAIN := tests/host/fake_core_backend.c tests/fuzz/fake_vm_mem.c $(CRYPTO_SRCS)
+FUZZ_core_mem_LDFLAGS := -Wl,--wrap=calloc,--wrap=free
+# The attestation and vTPM protocol decoders, over the same fake VM.
+FUZZ_protocols_SRCS := $(FUZZ_core_mem_SRCS)
+FUZZ_protocols_PLAIN := $(FUZZ_core_mem_PLAIN)
+FUZZ_protocols_LDFLAGS := $(FUZZ_core_mem_LDFLAGS)
+FUZZ_page_alloc_SRCS := mm/page_alloc.c mm/fault_inject.c
+# The ledger is searched 6144 times by each whole-VM check: no comparison tracing there.
+$(O)/fuzzobj/mm/page_state.o: FUZZ_CFLAGS += -fno-sanitize-coverage=trace-cmp
+FUZZ_BINS := $(addprefix $(O)/fuzz/fuzz_,$(FUZZ_TARGETS))
+
+$(O)/fuzzobj/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(O)/fuzzplain/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) $(filter-out -fsanitize=fuzzer-no-link,$(FUZZ_CFLAGS)) -c $< -o $@
+
+$(O)/fuzzobj/crypto/%_simd.o $(O)/fuzzplain/crypto/%_simd.o: FUZZ_CFLAGS += $(SIMD_CFLAGS)
+# crypto/ is support code here (its own tests cover it): uninstrumented, at -O2.
+$(O)/fuzzplain/crypto/%.o: FUZZ_CFLAGS += -O2
+# The allocator without CONFIG_DEBUG: its poisoning rewrites every free page (the host tests
+# cover it) and would cap the target below 1000 execs/s; the harness stamps blocks instead.
+$(O)/fuzzobj/mm/page_alloc.o: FUZZ_CFLAGS := $(filter-out -DCONFIG_DEBUG=1,$(FUZZ_CFLAGS))
+
+define fuzz_link
+$(O)/fuzz/fuzz_$(1): $(addprefix $(O)/fuzzobj/,$(patsubst %.c,%.o,$(sort tests/fuzz/fuzz_$(1).c \
+	$(FUZZ_$(1)_SRCS)))) $(addprefix $(O)/fuzzplain/,$(patsubst %.c,%.o,$(FUZZ_PLAIN) \
+	$(FUZZ_$(1)_PLAIN)))
+	@mkdir -p $$(@D)
+	$$(call say,FUZZLD,$$@)
+	$$(Q)$$(FUZZ_CC) $$(FUZZ_SAN) -fsanitize=fuzzer $$(FUZZ_$(1)_LDFLAGS) -o $$@ $$^
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_link,$(t))))
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+# make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="a b"]: each target N seconds, one after the other.
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	scripts/fuzz.sh --seconds $(FUZZ_SECONDS) $(O) $(FUZZ_TARGETS)
+
+# The short run `make test` does (tests/run-all.sh): each target a few seconds from its seeds.
+fuzz-smoke: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	scripts/fuzz.sh --smoke $(O) $(FUZZ_TARGETS)
+
+# make test builds the targets too: tests/run-all.sh runs the smoke tier over them.
+test-build: $(FUZZ_BINS)
+
 clean:
 	rm -rf build
 

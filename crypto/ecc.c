@@ -138,7 +138,12 @@ ECC_INLINE uint64_t subb(uint64_t a, uint64_t b, uint64_t *borrow)
 {
 	unsigned long long d = 0; /* likewise */
 
+#ifdef __clang__
+	/* clang spells GCC's __builtin_ia32_sbb_u64 this way (same operands). */
+	*borrow = __builtin_ia32_subborrow_u64((unsigned char)*borrow, a, b, &d);
+#else
 	*borrow = __builtin_ia32_sbb_u64((unsigned char)*borrow, a, b, &d);
+#endif
 	return d;
 }
 #else

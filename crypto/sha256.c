@@ -142,6 +142,11 @@ void sha256_update(struct sha256_state *s, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
+	/* An empty update (data may be NULL) changes nothing; returning keeps the pointer
+	 * arithmetic below off NULL (NULL + 0 is undefined in C; clang's UBSan flags it). */
+	if (len == 0) {
+		return;
+	}
 	s->length += len;
 	if (s->buf_len > 0) {
 		size_t take = 64 - s->buf_len;

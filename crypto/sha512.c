@@ -169,6 +169,12 @@ void sha512_update(struct sha512_state *s, const void *data, size_t len)
 	const uint8_t *p = data;
 	uint64_t old = s->length_lo;
 
+	/* An empty update (data may be NULL) changes nothing; returning keeps the pointer
+	 * arithmetic below off NULL (NULL + 0 is undefined in C; clang's UBSan flags it). */
+	if (len == 0) {
+		return;
+	}
+
 	/* 128-bit byte counter. */
 	s->length_lo += len;
 	s->length_hi += (s->length_lo < old);

@@ -169,6 +169,21 @@ static uint32_t attest(struct svsm_call_ctx *ctx, const struct svsm_request *req
 	    core->guest_read(core->ctx, gpa_init(op.nonce_gpa), nonce, op.nonce_size) != 0) {
 		return SVSM_ERR_INVALID_ADDRESS;
 	}
+	/* Both destinations must be the guest's writable memory before a report is spent on
+	 * them (guest_mem refuses reads and writes alike): read-probe them now. Found by the
+	 * protocols fuzzer (tests/fuzz/regress/protocols/). A guest that takes a buffer away
+	 * between the probe and the write only loses its own report. */
+	if (core->guest_read(core->ctx, gpa_init(op.report_gpa), report, ATTEST_REPORT_SIZE) != 0) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	for (size_t off = 0; off < manifest_len; off += ATTEST_REPORT_SIZE) {
+		size_t n = manifest_len - off < ATTEST_REPORT_SIZE ? manifest_len - off
+								   : ATTEST_REPORT_SIZE;
+
+		if (core->guest_read(core->ctx, gpa_init(op.manifest_gpa + off), report, n) != 0) {
+			return SVSM_ERR_INVALID_ADDRESS;
+		}
+	}
 	hash_init(&h, HASH_SHA512);
 	hash_update(&h, nonce, op.nonce_size);
 	hash_update(&h, manifest, manifest_len);

@@ -45,6 +45,8 @@ run_tier "crypto: constant-time check (valgrind)" \
 	valgrind -q --error-exitcode=1 --track-origins=yes "$O/host/crypto_ct"
 run_tier "vTPM engine (ASan/UBSan)" "$O/host/vtpm_tests"
 run_tier "vTPM end to end: tpm2-tools, tpm2-pytss, swtpm differential" "$here/e2e/run.sh" "$O"
+run_tier "fuzz smoke: libFuzzer targets from their seeds, past findings (clang, ASan/UBSan)" \
+	"$here/../scripts/fuzz.sh" --smoke "$O"
 run_tier "igvmdump command line" "$here/igvm_cli_test.sh" "$O/bastion.igvm" "$O/hosttest/tools"
 run_tier "igvmmeasure: SNP launch digest vs an independent implementation, QEMU/KVM rules" \
 	python3 "$here/igvmmeasure_test.py" "$O/tools" "$O/bastion.igvm"

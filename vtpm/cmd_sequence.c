@@ -91,6 +91,11 @@ uint32_t vtpm_cmd_sequence_update(struct vtpm *t, struct vtpm_cmd *c)
 	if (o == NULL) {
 		return TPM_RC_FAILURE; /* the engine checked the handle */
 	}
+	/* A loaded key is an object too: only sequences take updates (Part 3 §17.4). Found by
+	 * the vtpm_execute fuzzer (tests/fuzz/regress/vtpm_execute/). */
+	if (o->kind != VTPM_OBJ_HASH_SEQUENCE && o->kind != VTPM_OBJ_EVENT_SEQUENCE) {
+		return rc_handle(TPM_RC_MODE, 1);
+	}
 	vtpm_object_update(o, data, size);
 	return TPM_RC_SUCCESS;
 }
