@@ -43,7 +43,8 @@
 #include "vtpm/tpm2.h"
 
 /* The serialized session state (the plaintext of encContext). */
-#define STATE_SIZE (1u + 1u + 2u + 2u + 2u + 3u * VTPM_MAX_DIGEST + 2u + 1u + 4u + 1u + 4u + 1u + 1u)
+#define STATE_SIZE (1u + 1u + 2u + 2u + 2u + 3u * VTPM_MAX_DIGEST + 2u + 1u + 4u + 1u + 4u + 1u + 1u + \
+		    VTPM_SESSION_POLICY_EXT_SIZE)
 #define INTEGRITY_SIZE 32u
 #define BLOB_SIZE (2u + INTEGRITY_SIZE + STATE_SIZE)
 /* TPM2B_CONTEXT_DATA: session blobs are BLOB_SIZE, object blobs up to MAX_CONTEXT_SIZE;
@@ -79,6 +80,7 @@ static void serialize(const struct vtpm_session *s, uint8_t out[STATE_SIZE])
 	mw_u32(&w, s->pcr_counter);
 	mw_u8(&w, s->auth_value_needed);
 	mw_u8(&w, s->password_needed);
+	vtpm_session_policy_ext_save(s, &w); /* session.h: deferred policy assertions */
 }
 
 static void read_digest(struct mr *r, uint8_t out[VTPM_MAX_DIGEST])
@@ -114,8 +116,9 @@ static bool deserialize(struct vtpm_session *s, const uint8_t in[STATE_SIZE])
 	s->auth_value_needed = mr_u8(&r) != 0;
 	s->password_needed = mr_u8(&r) != 0;
 	hi = vtpm_hash_info(s->hash);
-	return r.rc == TPM_RC_SUCCESS && hi != NULL && hi->size == s->digest_size &&
-	       s->session_key_size <= s->digest_size;
+	/* session.h: the deferred policy assertions (PolicyLocality, PolicyCpHash, ...). */
+	return vtpm_session_policy_ext_load(s, &r) && r.rc == TPM_RC_SUCCESS && hi != NULL &&
+	       hi->size == s->digest_size && s->session_key_size <= s->digest_size;
 }
 
 static unsigned int proof_index(uint32_t h)

@@ -1,6 +1,6 @@
 /*
- * PCR commands (TPM 2.0 Part 3 §22): PCR_Read, PCR_Extend, PCR_Event, PCR_Reset. PCR
- * attributes and locality rules are in pcr.h.
+ * PCR commands (TPM 2.0 Part 3 §22): PCR_Read, PCR_Extend, PCR_Event, PCR_Reset,
+ * PCR_Allocate. PCR attributes and locality rules are in pcr.h.
  */
 #include "kernel/string.h"
 #include "vtpm/commands.h"
@@ -161,5 +161,65 @@ uint32_t vtpm_cmd_pcr_reset(struct vtpm *t, struct vtpm_cmd *c)
 	}
 	vtpm_pcr_reset(t, pcr);
 	vtpm_pcr_changed(t, pcr);
+	return TPM_RC_SUCCESS;
+}
+
+/*
+ * Part 3 §22.5 TPM2_PCR_Allocate (platformAuth): banks listed in pcrAllocation get the
+ * selection given, the others keep the current allocation; the result becomes active at the
+ * next TPM Reset (pcr.c, vtpm_pcr_startup_clear) and a later PCR_Allocate replaces a pending
+ * one. This TPM allocates whole banks: a selection that is neither all 24 PCRs nor none
+ * answers allocationSuccess = NO and changes nothing; so does an allocation without any
+ * bank (TPM_RC_PCR would be the alternative; NO keeps the caller's TPM usable). Response:
+ * allocationSuccess, maxPCR (24), sizeNeeded and sizeAvailable (octets of PCR values).
+ */
+uint32_t vtpm_cmd_pcr_allocate(struct vtpm *t, struct vtpm_cmd *c)
+{
+	struct vtpm_pcr_sel sel;
+	uint8_t want = t->ps.pcr_pending != 0 ? t->ps.pcr_pending : t->ps.pcr_allocated;
+	bool ok = true;
+	uint32_t needed = 0, available = 0;
+	uint32_t rc;
+
+	if (mr_pcr_selection(c->in, &sel) != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 1);
+	}
+	rc = cmd_params_end(c);
+	if (rc != TPM_RC_SUCCESS) {
+		return rc;
+	}
+	for (uint32_t i = 0; i < sel.count; i++) {
+		unsigned int bank = (unsigned int)vtpm_hash_index(sel.s[i].hash);
+		unsigned int set = 0;
+
+		for (unsigned int b = 0; b < VTPM_PCR_SELECT_SIZE; b++) {
+			for (unsigned int k = 0; k < 8; k++) {
+				set += (sel.s[i].select[b] >> k) & 1u;
+			}
+		}
+		if (set == VTPM_NUM_PCRS) {
+			want = (uint8_t)(want | (1u << bank));
+		} else if (set == 0) {
+			want = (uint8_t)(want & ~(1u << bank));
+		} else {
+			ok = false;
+		}
+	}
+	for (unsigned int b = 0; b < VTPM_NUM_HASHES; b++) {
+		uint32_t bank_size = (uint32_t)vtpm_hash_info(b)->size * VTPM_NUM_PCRS;
+
+		available += bank_size;
+		if ((want >> b) & 1u) {
+			needed += bank_size;
+		}
+	}
+	ok = ok && want != 0;
+	if (ok) {
+		t->ps.pcr_pending = want;
+	}
+	mw_u8(c->out, ok ? TPM_YES : TPM_NO);
+	mw_u32(c->out, VTPM_NUM_PCRS);
+	mw_u32(c->out, needed);
+	mw_u32(c->out, available);
 	return TPM_RC_SUCCESS;
 }

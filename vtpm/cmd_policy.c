@@ -1,7 +1,8 @@
 /*
  * Policy session commands on policy and trial sessions: PolicyRestart (TPM 2.0 Part 3 §11.2)
  * and the Enhanced Authorization commands (Part 3 §23) PolicyPCR (§23.7), PolicyCommandCode
- * (§23.11), PolicyAuthValue (§23.17), PolicyPassword (§23.18), PolicyGetDigest (§23.19).
+ * (§23.11), PolicyAuthValue (§23.17), PolicyPassword (§23.18), PolicyGetDigest (§23.19),
+ * PolicyDuplicationSelect (§23.15). The other policy commands are in cmd_policy2.c.
  * The engine has checked that handle 1 is a loaded policy session (TPMI_SH_POLICY). Every
  * update is policyDigest_new = H_authHash(policyDigest_old || ...) with the command code and
  * arguments big-endian as on the wire.
@@ -208,5 +209,77 @@ uint32_t vtpm_cmd_policy_pcr(struct vtpm *t, struct vtpm_cmd *c)
 		s->pcr_set = true;
 		s->pcr_counter = t->pcr_counter;
 	}
+	return TPM_RC_SUCCESS;
+}
+
+/*
+ * Part 3 §23.15 TPM2_PolicyDuplicationSelect: objectName and newParentName (TPM2B_NAME),
+ * includeObject (TPMI_YES_NO, else TPM_RC_VALUE + P3). A session that already holds a
+ * cpHash or nameHash: TPM_RC_CPHASH; one bound to another command code: TPM_RC_COMMAND_CODE.
+ * policyDigest = H(old || TPM_CC_PolicyDuplicationSelect || {objectName if includeObject} ||
+ * newParentName || includeObject); the session then holds nameHash = H(objectName ||
+ * newParentName) and the command code TPM_CC_Duplicate (which this TPM does not implement
+ * yet, so such a policy computes in trial sessions but authorizes nothing).
+ */
+uint32_t vtpm_cmd_policy_duplication_select(struct vtpm *t, struct vtpm_cmd *c)
+{
+	struct vtpm_session *s = policy_session(t, c);
+	const uint8_t *obj, *parent;
+	uint16_t obj_len, parent_len;
+	uint8_t include, cc[4];
+	uint8_t digest[VTPM_MAX_DIGEST];
+	struct hash_ctx h;
+	uint32_t rc;
+
+	obj_len = mr_tpm2b(c->in, VTPM_MAX_NAME, &obj);
+	if (c->in->rc != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 1);
+	}
+	parent_len = mr_tpm2b(c->in, VTPM_MAX_NAME, &parent);
+	if (c->in->rc != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 2);
+	}
+	include = mr_u8(c->in);
+	if (c->in->rc == TPM_RC_SUCCESS && include > TPM_YES) {
+		mr_fail(c->in, TPM_RC_VALUE);
+	}
+	if (c->in->rc != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 3);
+	}
+	rc = cmd_params_end(c);
+	if (rc != TPM_RC_SUCCESS) {
+		return rc;
+	}
+	if (s == NULL) {
+		return TPM_RC_FAILURE;
+	}
+	if (s->cp_kind != VTPM_CP_NONE) {
+		return TPM_RC_CPHASH;
+	}
+	if (s->cc_set && s->command_code != TPM_CC_DUPLICATE) {
+		return TPM_RC_COMMAND_CODE;
+	}
+	if (hash_init(&h, vtpm_hash_info(s->hash)->id) != 0) {
+		return TPM_RC_FAILURE;
+	}
+	put_be32(cc, TPM_CC_POLICY_DUPLICATION_SELECT);
+	hash_update(&h, s->policy_digest, s->digest_size);
+	hash_update(&h, cc, sizeof(cc));
+	if (include == TPM_YES) {
+		hash_update(&h, obj, obj_len);
+	}
+	hash_update(&h, parent, parent_len);
+	hash_update(&h, &include, 1);
+	hash_final(&h, digest);
+	if (hash_init(&h, vtpm_hash_info(s->hash)->id) != 0) {
+		return TPM_RC_FAILURE;
+	}
+	hash_update(&h, obj, obj_len);
+	hash_update(&h, parent, parent_len);
+	hash_final(&h, s->cp_hash);
+	bastion_memcpy(s->policy_digest, digest, s->digest_size);
+	s->cp_kind = VTPM_CP_NAMEHASH;
+	s->cc_set = true;
+	s->command_code = TPM_CC_DUPLICATE;
 	return TPM_RC_SUCCESS;
 }

@@ -308,13 +308,21 @@ static void cp_hash(const struct vtpm_session *sess, uint32_t cc,
 	hash_final(&h, out);
 }
 
-/* Part 1 §19.7: the checks a policy session makes before its HMAC or password. */
+/* Part 1 §19.7: the checks a policy session makes before its HMAC or password: the
+ * policyDigest against the entity's authPolicy, then the deferred assertions of Part 3 §23:
+ * command code (PolicyCommandCode), PCR state (PolicyPCR), locality (PolicyLocality:
+ * TPM_RC_LOCALITY), cpHash (PolicyCpHash, or cpHashA of PolicySigned/PolicySecret) and
+ * nameHash (PolicyNameHash) over this command, and the NV index's written state
+ * (PolicyNvWritten); each mismatch but the locality is TPM_RC_POLICY_FAIL + session n. */
 static uint32_t check_policy(struct vtpm *t, const struct session *s, unsigned int n,
-			     uint32_t cc, uint32_t handle)
+			     uint32_t cc, uint32_t handle, uint8_t locality,
+			     const uint8_t (*names)[VTPM_MAX_NAME], const size_t *name_sizes,
+			     unsigned int n_handles, const uint8_t *params, size_t params_len)
 {
 	const struct vtpm_session *ps = s->sess;
 	const uint8_t *policy;
 	size_t policy_len = vtpm_entity_policy(t, handle, &policy);
+	uint8_t d[VTPM_MAX_DIGEST] = { 0 };
 
 	if (policy_len != ps->digest_size ||
 	    !ct_memeq(policy, ps->policy_digest, ps->digest_size)) {
@@ -325,6 +333,33 @@ static uint32_t check_policy(struct vtpm *t, const struct session *s, unsigned i
 	}
 	if (ps->pcr_set && ps->pcr_counter != t->pcr_counter) {
 		return TPM_RC_PCR_CHANGED;
+	}
+	if (ps->locality != 0 &&
+	    (ps->locality < 32 ? !(ps->locality & (1u << locality)) : ps->locality != locality)) {
+		return TPM_RC_LOCALITY;
+	}
+	if (ps->cp_kind == VTPM_CP_CPHASH) {
+		cp_hash(ps, cc, names, name_sizes, n_handles, params, params_len, d);
+	} else if (ps->cp_kind == VTPM_CP_NAMEHASH) {
+		struct hash_ctx h;
+
+		if (hash_init(&h, vtpm_hash_info(ps->hash)->id) != 0) {
+			return TPM_RC_FAILURE;
+		}
+		for (unsigned int i = 0; i < n_handles; i++) {
+			hash_update(&h, names[i], name_sizes[i]);
+		}
+		hash_final(&h, d);
+	}
+	if (ps->cp_kind != VTPM_CP_NONE && !ct_memeq(d, ps->cp_hash, ps->digest_size)) {
+		return rc_session(TPM_RC_POLICY_FAIL, n);
+	}
+	if (ps->nv_written_set) {
+		const struct vtpm_nv_index *x = vtpm_nv_find(t, handle);
+
+		if (x == NULL || ((x->attributes & TPMA_NV_WRITTEN) != 0) != ps->nv_written) {
+			return rc_session(TPM_RC_POLICY_FAIL, n);
+		}
 	}
 	return TPM_RC_SUCCESS;
 }
@@ -375,7 +410,7 @@ static size_t session_auth(struct vtpm *t, const struct session *s, unsigned int
 static uint32_t check_auths(struct vtpm *t, const struct vtpm_command_desc *d,
 			    const uint32_t *handles, const struct session *s, unsigned int count,
 			    unsigned int dec, unsigned int enc, const uint8_t *params,
-			    size_t params_len)
+			    size_t params_len, uint8_t locality)
 {
 	unsigned int needed = auth_needed(d);
 	uint8_t names[VTPM_MAX_HANDLES][VTPM_MAX_NAME];
@@ -416,7 +451,8 @@ static uint32_t check_auths(struct vtpm *t, const struct vtpm_command_desc *d,
 			continue;
 		}
 		if (i < needed && ss->type != TPM_SE_HMAC) {
-			rc = check_policy(t, &s[i], i + 1, d->cc, handle);
+			rc = check_policy(t, &s[i], i + 1, d->cc, handle, locality, names,
+					  name_sizes, d->n_handles, params, params_len);
 			if (rc != TPM_RC_SUCCESS) {
 				return rc;
 			}
@@ -668,7 +704,7 @@ static uint32_t run(struct vtpm *t, uint8_t locality, const uint8_t *cmd, size_t
 		}
 		if (rc == TPM_RC_SUCCESS) {
 			rc = check_auths(t, d, c.handles, sessions, n_sessions, dec, enc,
-					 in.p + in.off, mr_remaining(&in));
+					 in.p + in.off, mr_remaining(&in), locality);
 		}
 		if (rc != TPM_RC_SUCCESS) {
 			return rc;

@@ -19,7 +19,7 @@
 #include "vtpm/vtpm.h"
 
 /* Bump whenever struct vtpm_persistent or the meaning of a field changes. */
-#define VTPM_NV_IMAGE_VERSION 1u
+#define VTPM_NV_IMAGE_VERSION 2u /* 2: NV indices, persistent objects, DA, pending PCR allocation */
 #define HEADER_SIZE 48u
 
 static const uint8_t magic[8] = { 'B', 'S', 'T', 'N', 'T', 'P', 'M', 0 };
@@ -61,7 +61,8 @@ int vtpm_nv_image_save(const struct vtpm *t, uint8_t *out, size_t cap)
 static bool persistent_valid(const struct vtpm_persistent *ps)
 {
 	if (!ps->manufactured || ps->shutdown > VTPM_SHUTDOWN_STATE ||
-	    (ps->pcr_allocated >> VTPM_NUM_HASHES) != 0) {
+	    (ps->pcr_allocated >> VTPM_NUM_HASHES) != 0 ||
+	    (ps->pcr_pending >> VTPM_NUM_HASHES) != 0) {
 		return false;
 	}
 	for (unsigned int i = 0; i < VTPM_NUM_AUTHS; i++) {

@@ -6,6 +6,12 @@
 
 void vtpm_pcr_startup_clear(struct vtpm *t, uint8_t locality)
 {
+	/* Part 3 §22.5: a PCR_Allocate takes effect at the next TPM Reset (a Startup(CLEAR)
+	 * that does not follow a Shutdown(STATE)), not at a TPM Restart. */
+	if (t->ps.shutdown != VTPM_SHUTDOWN_STATE && t->ps.pcr_pending != 0) {
+		t->ps.pcr_allocated = t->ps.pcr_pending;
+		t->ps.pcr_pending = 0;
+	}
 	bastion_memset(t->pcr, 0, sizeof(t->pcr));
 	for (unsigned int b = 0; b < VTPM_NUM_HASHES; b++) {
 		unsigned int size = vtpm_hash_info(b)->size;

@@ -397,8 +397,9 @@ static uint32_t check_common(const struct vtpm_public *p)
 	}
 	switch (p->type) {
 	case TPM_ALG_SYMCIPHER:
-		/* A symmetric key is a decryption key; no symmetric storage parents here. */
-		if (!decrypt || sign || (a & TPMA_OBJECT_RESTRICTED)) {
+		/* A symmetric key decrypts (decrypt) and/or encrypts (sign means "encrypt" for a
+		 * SYMCIPHER key, Part 2 §8.3.3.1); no symmetric storage parents here. */
+		if (!(decrypt || sign) || (a & TPMA_OBJECT_RESTRICTED)) {
 			return TPM_RC_ATTRIBUTES;
 		}
 		return TPM_RC_SUCCESS;

@@ -9,6 +9,8 @@
 #include "crypto/kdf.h"
 #include "kernel/string.h"
 #include "vtpm/entity.h"
+#include "vtpm/marshal.h"
+#include "vtpm/rc.h"
 #include "vtpm/state.h"
 #include "vtpm/tpm2.h"
 
@@ -86,6 +88,35 @@ void vtpm_session_policy_reset(struct vtpm_session *s)
 	s->pcr_counter = 0;
 	s->auth_value_needed = false;
 	s->password_needed = false;
+	s->cp_kind = VTPM_CP_NONE;
+	bastion_memset(s->cp_hash, 0, sizeof(s->cp_hash));
+	s->locality = 0;
+	s->nv_written_set = false;
+	s->nv_written = false;
+}
+
+void vtpm_session_policy_ext_save(const struct vtpm_session *s, struct mw *w)
+{
+	mw_u8(w, s->cp_kind);
+	mw_bytes(w, s->cp_hash, VTPM_MAX_DIGEST);
+	mw_u8(w, s->locality);
+	mw_u8(w, s->nv_written_set);
+	mw_u8(w, s->nv_written);
+}
+
+bool vtpm_session_policy_ext_load(struct vtpm_session *s, struct mr *r)
+{
+	const uint8_t *p;
+
+	s->cp_kind = mr_u8(r);
+	p = mr_bytes(r, VTPM_MAX_DIGEST);
+	if (p != NULL) {
+		bastion_memcpy(s->cp_hash, p, VTPM_MAX_DIGEST);
+	}
+	s->locality = mr_u8(r);
+	s->nv_written_set = mr_u8(r) != 0;
+	s->nv_written = mr_u8(r) != 0;
+	return r->rc == TPM_RC_SUCCESS && s->cp_kind <= VTPM_CP_NAMEHASH;
 }
 
 int vtpm_session_hmac(const struct vtpm_session *s, const uint8_t *auth, size_t auth_len,

@@ -67,7 +67,30 @@ struct vtpm_session {
 	uint32_t pcr_counter;
 	bool auth_value_needed; /* TPM2_PolicyAuthValue */
 	bool password_needed;	/* TPM2_PolicyPassword */
+	/* Deferred assertions, checked when the session authorizes (engine.c check_policy):
+	 * cp_kind says whether cp_hash holds a cpHash (PolicyCpHash, or PolicySecret /
+	 * PolicySigned with a cpHashA) or a nameHash (PolicyNameHash); locality is the
+	 * TPMA_LOCALITY of PolicyLocality (0: none); nv_written_set/nv_written the
+	 * PolicyNvWritten state the authorized NV index must have. */
+	uint8_t cp_kind; /* VTPM_CP_* */
+	uint8_t cp_hash[VTPM_MAX_DIGEST];
+	uint8_t locality;
+	bool nv_written_set;
+	bool nv_written;
 };
+
+#define VTPM_CP_NONE 0u
+#define VTPM_CP_CPHASH 1u
+#define VTPM_CP_NAMEHASH 2u
+
+/* The deferred assertions above as ContextSave keeps them: VTPM_SESSION_POLICY_EXT_SIZE
+ * octets (cp_kind, cp_hash[VTPM_MAX_DIGEST], locality, nv_written_set, nv_written).
+ * _ext_load returns false for an inconsistent encoding. */
+#define VTPM_SESSION_POLICY_EXT_SIZE (4u + VTPM_MAX_DIGEST)
+struct mw;
+struct mr;
+void vtpm_session_policy_ext_save(const struct vtpm_session *s, struct mw *w);
+bool vtpm_session_policy_ext_load(struct vtpm_session *s, struct mr *r);
 
 /* The loaded session with this handle, or NULL (wrong type, slot empty or saved, out of
  * range). */

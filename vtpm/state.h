@@ -52,6 +52,8 @@ struct vtpm_persistent {
 	uint8_t proofs[VTPM_NUM_HIERARCHIES][VTPM_PROOF_SIZE];
 	struct vtpm_hierarchy_state hier; /* hierarchy.h: authValues, policies, enables */
 	uint8_t pcr_allocated; /* bit b: bank b allocated */
+	/* TPM2_PCR_Allocate: the allocation the next TPM Reset applies (0: none pending). */
+	uint8_t pcr_pending;
 	uint64_t clock_last;   /* last clock value observed (persisted across power cycles) */
 	uint32_t reset_count;
 	uint32_t restart_count;

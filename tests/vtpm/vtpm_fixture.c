@@ -92,7 +92,8 @@ uint16_t get16(const uint8_t *p)
 
 uint32_t run_raw(struct fix *f, const uint8_t *cmd, size_t len)
 {
-	uint32_t rc = vtpm_execute(f->t, 0, cmd, len, f->rsp, sizeof(f->rsp), &f->rsp_len);
+	uint32_t rc = vtpm_execute(f->t, f->locality, cmd, len, f->rsp, sizeof(f->rsp),
+				   &f->rsp_len);
 
 	if (f->rsp_len < 10 || get32(f->rsp + 2) != f->rsp_len || get32(f->rsp + 6) != rc) {
 		f->malformed++;

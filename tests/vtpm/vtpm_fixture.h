@@ -30,6 +30,7 @@ struct fix {
 	size_t rsp_len;
 	int malformed;
 	int rsp_hmac_bad; /* auth_cmd: responses whose session HMAC did not verify */
+	uint8_t locality; /* the locality run_raw sends commands from (0 after fix_open) */
 };
 
 struct cb {
