@@ -68,7 +68,7 @@ t_pass "relay adapter listens on 127.0.0.1:$E2E_PORT"
 t0=$(date +%s)
 echo "== tpm2_startup -c (through SVSM_VTPM_CMD)"
 e2e_ok "startup (CLEAR) through the SVSM" tpm2_startup -c
-for flow in getrandom getcap pcr pcrevent hash session_ctx clock pytss object seal sign nv hierarchy linux_bus crypt credential policy systemd_creds; do
+for flow in getrandom getcap pcr pcrevent hash session_ctx clock pytss object seal sign nv hierarchy linux_bus crypt credential policy systemd_creds attest_time; do
 	echo "== $flow (tests/e2e/$flow.sh through Bastion)"
 	# shellcheck source=/dev/null
 	. "$here/e2e/$flow.sh"

@@ -350,6 +350,9 @@ uint32_t vtpm_cmd_verify_signature(struct vtpm *t, struct vtpm_cmd *c)
  */
 #define TPM_ST_ATTEST_CERTIFY 0x8017u
 #define TPM_ST_ATTEST_QUOTE 0x8018u
+#define TPM_ST_ATTEST_TIME 0x8019u
+#define TPM_ST_ATTEST_CREATION 0x801Au
+#define TPM_ST_CREATION 0x8021u
 #define VTPM_FIRMWARE_VERSION 0x0000000100000000ull
 #define MAX_DATA 66u
 
@@ -363,17 +366,27 @@ struct attest {
 
 /* qualifyingData and inScheme, then the signer's scheme (as TPM2_Sign). Parameter numbers
  * 1 and 2. */
+static uint32_t read_attest_scheme(struct vtpm *t, struct vtpm_cmd *c,
+				   unsigned int sign_index, struct attest *a, unsigned int pnum);
+
 static uint32_t read_attest(struct vtpm *t, struct vtpm_cmd *c, unsigned int sign_index,
 			    struct attest *a)
 {
-	uint16_t hash;
-
 	a->extra_len = mr_tpm2b(c->in, MAX_DATA, &a->extra);
 	if (c->in->rc != TPM_RC_SUCCESS) {
 		return rc_param(c->in->rc, 1);
 	}
+	return read_attest_scheme(t, c, sign_index, a, 2);
+}
+
+/* inScheme (parameter pnum), then the signer's scheme rules. */
+static uint32_t read_attest_scheme(struct vtpm *t, struct vtpm_cmd *c,
+				   unsigned int sign_index, struct attest *a, unsigned int pnum)
+{
+	uint16_t hash;
+
 	if (read_sig_scheme(c->in, &a->scheme, &hash) != TPM_RC_SUCCESS) {
-		return rc_param(c->in->rc, 2);
+		return rc_param(c->in->rc, pnum);
 	}
 	a->signer = NULL;
 	a->hi = NULL;
@@ -388,38 +401,53 @@ static uint32_t read_attest(struct vtpm *t, struct vtpm_cmd *c, unsigned int sig
 	if (a->signer->pub.scheme != TPM_ALG_NULL) {
 		if (a->scheme != TPM_ALG_NULL && (a->scheme != a->signer->pub.scheme ||
 						  hash != a->signer->pub.scheme_hash)) {
-			return rc_param(TPM_RC_SCHEME, 2);
+			return rc_param(TPM_RC_SCHEME, pnum);
 		}
 		a->scheme = a->signer->pub.scheme;
 		hash = a->signer->pub.scheme_hash;
 	}
 	if (a->scheme == TPM_ALG_NULL || !scheme_fits(a->signer, a->scheme)) {
-		return rc_param(TPM_RC_SCHEME, 2);
+		return rc_param(TPM_RC_SCHEME, pnum);
 	}
 	a->hi = vtpm_hash_of(hash);
-	return a->hi != NULL ? TPM_RC_SUCCESS : rc_param(TPM_RC_SCHEME, 2);
+	return a->hi != NULL ? TPM_RC_SUCCESS : rc_param(TPM_RC_SCHEME, pnum);
+}
+
+/* resetCount, restartCount and firmwareVersion as a TPMS_ATTEST reports them: obfuscated for
+ * a signer outside the endorsement and platform hierarchies (Part 1 "Privacy"; the offsets
+ * from KDFa(signer nameAlg, shProof, "OBFUSCATE", signer Name, -, 128)). */
+static uint32_t attest_counters(const struct vtpm *t, const struct attest *a, uint64_t *fw,
+				uint32_t *resets, uint32_t *restarts)
+{
+	static const uint8_t label[] = { 'O', 'B', 'F', 'U', 'S', 'C', 'A', 'T', 'E' };
+	uint8_t obf[16];
+
+	*fw = VTPM_FIRMWARE_VERSION;
+	*resets = t->ps.reset_count;
+	*restarts = t->ps.restart_count;
+	if (a->signer != NULL && a->signer->hierarchy != TPM_RH_ENDORSEMENT &&
+	    a->signer->hierarchy != TPM_RH_PLATFORM) {
+		if (kdf_kdfa(vtpm_hash_of_valid(a->signer->pub.name_alg)->id,
+			     t->ps.proofs[VTPM_HIER_OWNER], VTPM_PROOF_SIZE, label, sizeof(label),
+			     a->signer->name, a->signer->name_size, NULL, 0, 128, obf) != 0) {
+			return TPM_RC_FAILURE;
+		}
+		*fw += (uint64_t)be32(obf) << 32 | be32(obf + 4);
+		*resets += be32(obf + 8);
+		*restarts += be32(obf + 12);
+	}
+	return TPM_RC_SUCCESS;
 }
 
 /* The TPMS_ATTEST header up to (not including) the attested data. */
 static uint32_t attest_header(struct vtpm *t, struct mw *w, const struct attest *a,
 			      uint16_t type)
 {
-	static const uint8_t label[] = { 'O', 'B', 'F', 'U', 'S', 'C', 'A', 'T', 'E' };
-	uint64_t fw = VTPM_FIRMWARE_VERSION;
-	uint32_t resets = t->ps.reset_count;
-	uint32_t restarts = t->ps.restart_count;
-	uint8_t obf[16];
+	uint64_t fw;
+	uint32_t resets, restarts;
 
-	if (a->signer != NULL && a->signer->hierarchy != TPM_RH_ENDORSEMENT &&
-	    a->signer->hierarchy != TPM_RH_PLATFORM) {
-		if (kdf_kdfa(vtpm_hash_of_valid(a->signer->pub.name_alg)->id, t->ps.proofs[VTPM_HIER_OWNER],
-			     VTPM_PROOF_SIZE, label, sizeof(label), a->signer->name,
-			     a->signer->name_size, NULL, 0, 128, obf) != 0) {
-			return TPM_RC_FAILURE;
-		}
-		fw += (uint64_t)be32(obf) << 32 | be32(obf + 4);
-		resets += be32(obf + 8);
-		restarts += be32(obf + 12);
+	if (attest_counters(t, a, &fw, &resets, &restarts) != TPM_RC_SUCCESS) {
+		return TPM_RC_FAILURE;
 	}
 	mw_u32(w, TPM_GENERATED_VALUE);
 	mw_u16(w, type);
@@ -536,5 +564,115 @@ uint32_t vtpm_cmd_certify(struct vtpm *t, struct vtpm_cmd *c)
 	/* TPMS_CERTIFY_INFO */
 	mw_tpm2b(&w, obj->name, obj->name_size);
 	mw_tpm2b(&w, obj->qname, obj->qname_size);
+	return w.overflow ? TPM_RC_FAILURE : finish_attest(t, c, &a, buf, w.off);
+}
+
+/* TPM2_GetTime (Part 3 §18.7): TPMS_TIME_ATTEST_INFO, signed by signHandle (or unsigned for
+ * TPM_RH_NULL); privacyAdminHandle is the endorsement hierarchy's authorization. */
+uint32_t vtpm_cmd_get_time(struct vtpm *t, struct vtpm_cmd *c)
+{
+	struct attest a;
+	struct mw w;
+	uint8_t *buf = t->ks.buf;
+	uint64_t fw, since_init;
+	uint32_t resets, restarts;
+	uint32_t rc = read_attest(t, c, 1, &a);
+
+	if (rc != TPM_RC_SUCCESS) {
+		return rc;
+	}
+	rc = cmd_params_end(c);
+	if (rc == TPM_RC_SUCCESS) {
+		rc = vtpm_object_role_check(t, c->handles[1], (c->policy_auth >> 1) & 1u, false);
+	}
+	if (rc != TPM_RC_SUCCESS) {
+		return rc;
+	}
+	if (attest_counters(t, &a, &fw, &resets, &restarts) != TPM_RC_SUCCESS) {
+		return TPM_RC_FAILURE;
+	}
+	since_init = t->plat.clock_ms(t->plat.ctx);
+	mw_init(&w, buf, sizeof(t->ks.buf));
+	rc = attest_header(t, &w, &a, TPM_ST_ATTEST_TIME);
+	if (rc != TPM_RC_SUCCESS) {
+		return rc;
+	}
+	/* TPMS_TIME_ATTEST_INFO: TPMS_TIME_INFO {time, clockInfo}, firmwareVersion. */
+	mw_u64(&w, since_init);
+	mw_u64(&w, t->clock_base + since_init);
+	mw_u32(&w, resets);
+	mw_u32(&w, restarts);
+	mw_u8(&w, TPM_YES);
+	mw_u64(&w, fw);
+	return w.overflow ? TPM_RC_FAILURE : finish_attest(t, c, &a, buf, w.off);
+}
+
+/* TPM2_CertifyCreation (Part 3 §18.3): the TPM made objectHandle with creationHash, as the
+ * creation ticket from CreatePrimary/Create proves: HMAC(proof of the ticket's hierarchy,
+ * TPM_ST_CREATION || Name || creationHash), checked before anything is signed. */
+uint32_t vtpm_cmd_certify_creation(struct vtpm *t, struct vtpm_cmd *c)
+{
+	const struct vtpm_key *obj;
+	const uint8_t *creation_hash;
+	const uint8_t *ticket;
+	uint16_t creation_hash_len, ticket_tag, ticket_len;
+	uint32_t ticket_hier;
+	uint8_t want[32];
+	struct attest a;
+	struct mw w;
+	uint8_t *buf = t->ks.buf;
+	uint32_t rc;
+	bool ok;
+
+	a.extra_len = mr_tpm2b(c->in, MAX_DATA, &a.extra);
+	if (c->in->rc != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 1);
+	}
+	creation_hash_len = mr_tpm2b(c->in, VTPM_MAX_DIGEST, &creation_hash);
+	if (c->in->rc != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 2);
+	}
+	rc = read_attest_scheme(t, c, 0, &a, 3);
+	if (rc != TPM_RC_SUCCESS) {
+		return rc;
+	}
+	ticket_tag = mr_u16(c->in);
+	ticket_hier = mr_u32(c->in);
+	ticket_len = mr_tpm2b(c->in, VTPM_MAX_DIGEST, &ticket);
+	if (c->in->rc != TPM_RC_SUCCESS) {
+		return rc_param(c->in->rc, 4);
+	}
+	rc = cmd_params_end(c);
+	if (rc == TPM_RC_SUCCESS) {
+		rc = vtpm_object_role_check(t, c->handles[0], c->policy_auth & 1u, false);
+	}
+	if (rc != TPM_RC_SUCCESS) {
+		return rc;
+	}
+	if (ticket_tag != TPM_ST_CREATION) {
+		return rc_param(TPM_RC_TAG, 4);
+	}
+	if (!vtpm_hierarchy_plus(ticket_hier)) {
+		return rc_param(TPM_RC_VALUE, 4);
+	}
+	obj = vtpm_key_find(t, c->handles[1]);
+	if (obj == NULL) {
+		return rc_handle(TPM_RC_TYPE, 2); /* a sequence object was not created */
+	}
+	ticket_hmac(t, ticket_hier, TPM_ST_CREATION, obj->name, obj->name_size, creation_hash,
+		    creation_hash_len, want);
+	ok = ticket_len == sizeof(want) && ct_memeq(ticket, want, sizeof(want));
+	mem_wipe(want, sizeof(want));
+	if (!ok) {
+		return rc_param(TPM_RC_TICKET, 4);
+	}
+	mw_init(&w, buf, sizeof(t->ks.buf));
+	rc = attest_header(t, &w, &a, TPM_ST_ATTEST_CREATION);
+	if (rc != TPM_RC_SUCCESS) {
+		return rc;
+	}
+	/* TPMS_CREATION_INFO */
+	mw_tpm2b(&w, obj->name, obj->name_size);
+	mw_tpm2b(&w, creation_hash, creation_hash_len);
 	return w.overflow ? TPM_RC_FAILURE : finish_attest(t, c, &a, buf, w.off);
 }

@@ -162,6 +162,8 @@ uint32_t vtpm_cmd_evict_control(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_load_external(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_quote(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_certify(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_certify_creation(struct vtpm *t, struct vtpm_cmd *c);
+uint32_t vtpm_cmd_get_time(struct vtpm *t, struct vtpm_cmd *c);
 /* key use and credentials (cmd_crypt.c, cmd_credential.c) */
 uint32_t vtpm_cmd_rsa_encrypt(struct vtpm *t, struct vtpm_cmd *c);
 uint32_t vtpm_cmd_rsa_decrypt(struct vtpm *t, struct vtpm_cmd *c);

@@ -26,7 +26,7 @@ e2e_ok "startup (CLEAR)" tpm2_startup -c
 # The flows, in this order. A flow is listed only once the engine implements every command it
 # sends (pcrevent: tpm2_pcrevent also opens a session, StartAuthSession + FlushContext;
 # session_ctx: ContextSave + ContextLoad).
-for flow in getrandom getcap pcr pcrevent hash session_ctx object seal sign clock pytss latency swtpm_diff nv hierarchy linux_bus crypt credential policy systemd_creds shutdown state; do
+for flow in getrandom getcap pcr pcrevent hash session_ctx object seal sign clock pytss latency swtpm_diff nv hierarchy linux_bus crypt credential policy systemd_creds attest_time shutdown state; do
 	echo "== $flow"
 	# shellcheck source=/dev/null
 	. "$E2E_DIR/$flow.sh"
