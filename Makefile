@@ -374,10 +374,20 @@ $(O)/bench/crypto_bench: $(addprefix $(O)/benchobj/,$(CRYPTO_BENCH_ALL:.c=.o))
 	$(call say,HOSTLD,$@)
 	$(Q)$(HOSTCC) -o $@ $^ -lcrypto
 
+# The vTPM benchmark: vtpm/ and libtpms (libtpms-dev) on one command stream (tests/bench/README.md).
+VTPM_BENCH_ALL := $(sort $(wildcard tests/bench/vtpm_bench*.c) $(VTPM_SRCS) $(CRYPTO_SRCS)) \
+	tests/crypto/simd_host.c kernel/string.c tests/host/host_panic.c
+
+$(O)/bench/vtpm_bench: $(addprefix $(O)/benchobj/,$(VTPM_BENCH_ALL:.c=.o))
+	@mkdir -p $(@D)
+	$(call say,HOSTLD,$@)
+	$(Q)$(HOSTCC) -o $@ $^ -ltpms -lcrypto
+
 bench: deps
-	@$(MAKE) --no-print-directory $(O)/bench/mm_bench $(O)/bench/crypto_bench
+	@$(MAKE) --no-print-directory $(O)/bench/mm_bench $(O)/bench/crypto_bench $(O)/bench/vtpm_bench
 	$(O)/bench/mm_bench
 	$(O)/bench/crypto_bench
+	$(O)/bench/vtpm_bench
 
 # ---- Section 7: static analysis (`make check`) ------------------------------------------------
 # gcc -fanalyzer over every firmware C file with the kernel's own flags (warnings are errors),
