@@ -6,7 +6,7 @@
  * The engine has validated the handles (TPMI_DH_OBJECT: a loaded transient object, else
  * TPM_RC_REFERENCE_Hn) and authorized them: the sequence handle by its authValue (password
  * or HMAC session; its Name is the Empty Buffer, object.h), the PCR of EventSequenceComplete by the PCR's
- * (empty) authValue. HMAC sequences (HMAC_Start) are not implemented: no keys exist yet.
+ * (empty) authValue. HMAC sequences (HMAC_Start) are not implemented yet (docs/vtpm.md "Not yet").
  */
 #include "kernel/string.h"
 #include "vtpm/commands.h"

@@ -13,10 +13,11 @@
  *     vtpm_session_find does not return it; vtpm_session_slot does.
  *   - Sessions are volatile: vtpm_power_on (_TPM_Init) drops them all (TPM2_Startup only
  *     ever follows it).
- *   - Sessions are unsalted (no objects exist to decrypt a salt). An unbound session has the
- *     empty sessionKey; a session bound to a PCR or a hierarchy has sessionKey =
- *     KDFa(authHash, bind.authValue || salt, "ATH", nonceTPM, nonceCaller, digest bits)
- *     (Part 1 §19.6, session key creation) with an empty salt. The HMAC key is sessionKey ||
+ *   - Session key (Part 1 §19.6, session key creation): an unbound, unsalted session has the
+ *     empty sessionKey; a bound or salted one has sessionKey = KDFa(authHash,
+ *     bind.authValue || salt, "ATH", nonceTPM, nonceCaller, digest bits), the salt being
+ *     what tpmKey recovers from encryptedSalt (RSA-OAEP or ECDH + KDFe, label "SECRET";
+ *     cmd_session.c, keygen.c vtpm_key_secret). The HMAC key is sessionKey ||
  *     authValue, except that a bound session authorizing its own bind entity leaves the
  *     authValue out (Part 1 §19.6.2, the bound-entity rule).
  *   - Parameter encryption: AES-CFB (128/192/256-bit keys) per vtpm_session_crypt; XOR is
