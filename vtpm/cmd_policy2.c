@@ -202,6 +202,7 @@ struct sig {
 static uint32_t read_signature(struct mr *r, struct sig *sg)
 {
 	sg->scheme = mr_u16(r);
+	sg->hash = TPM_ALG_NULL;
 	sg->a = NULL;
 	sg->b = NULL;
 	sg->a_len = 0;
