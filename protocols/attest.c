@@ -195,8 +195,11 @@ static uint32_t attest(struct svsm_call_ctx *ctx, const struct svsm_request *req
 	if (r != ATTEST_REPORT_OK) {
 		return SVSM_ERR_PROTOCOL_BASE;
 	}
+	/* An empty manifest writes nothing (and was not probed): a zero-length write must not be
+	 * able to fail after the report went out. Found by the protocols fuzzer. */
 	if (core->guest_write(core->ctx, gpa_init(op.report_gpa), report, ATTEST_REPORT_SIZE) != 0 ||
-	    core->guest_write(core->ctx, gpa_init(op.manifest_gpa), manifest, manifest_len) != 0) {
+	    (manifest_len != 0 && core->guest_write(core->ctx, gpa_init(op.manifest_gpa), manifest,
+						    manifest_len) != 0)) {
 		return SVSM_ERR_INVALID_ADDRESS;
 	}
 	return SVSM_SUCCESS;
